@@ -1,0 +1,39 @@
+"""Roundtable: a private community for a B2B vendor's customers."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import config
+from .accounts.views import bp as accounts_pages
+from .cli import register_cli
+from .extensions import csrf, db, limiter, migrate
+from .threads.views import bp as threads_pages
+from .web import register_web
+
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(settings: dict | None = None) -> Flask:
+    """Build the app. `settings` override what the environment says (tests, tools)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config.from_environment(app.instance_path, settings))
+    configure_extensions(app)
+    register_web(app)
+    configure_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    limiter.init_app(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    app.register_blueprint(accounts_pages)
+    app.register_blueprint(threads_pages)

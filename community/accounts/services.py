@@ -1,0 +1,258 @@
+"""Membership: organizations, invitations, sign-in and profiles."""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import events, permissions
+from ..database import db, utcnow
+from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from .models import Invitation, Organization, Role, User, UserInterest
+
+INVITATION_LIFETIME = timedelta(days=14)
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+MAX_INTERESTS = 20
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_INTEREST = re.compile(r"[^a-z0-9+#.\- ]")
+
+# A real hash to check against when the email is unknown, so both failures take as long.
+_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+# Checks
+
+
+def check_email(email: str | None) -> str:
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise ValidationFailed({"email": "Enter a valid email address."})
+    return email
+
+
+def check_password(password: str | None) -> str:
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed({"password": f"Use at least {MIN_PASSWORD_LENGTH} characters."})
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed({"password": f"Use at most {MAX_PASSWORD_LENGTH} characters."})
+    return password
+
+
+def check_display_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed({"display_name": "Enter your name."})
+    if len(name) > 80:
+        raise ValidationFailed({"display_name": "Use at most 80 characters."})
+    return name
+
+
+def check_role(role: str | None) -> str:
+    try:
+        return Role(role or Role.MEMBER).value
+    except ValueError:
+        raise ValidationFailed({"role": "Choose member, moderator or admin."}) from None
+
+
+def check_interests(interests) -> list[str]:
+    """Normalise tags: lower case, no stray characters, no duplicates, order kept."""
+    if isinstance(interests, str):
+        interests = interests.split(",")
+    tags = []
+    for raw in interests or []:
+        if not isinstance(raw, str):
+            raise ValidationFailed({"interests": "Interests are words separated by commas."})
+        tag = " ".join(_INTEREST.sub("", raw.lower()).split())
+        if len(tag) > 40:
+            raise ValidationFailed({"interests": "Each interest has at most 40 characters."})
+        if tag and tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_INTERESTS:
+        raise ValidationFailed({"interests": f"At most {MAX_INTERESTS} interests."})
+    return tags
+
+
+def _check_text(field: str, value: str | None, max_length: int) -> str:
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise ValidationFailed({field: f"Use at most {max_length} characters."})
+    return value
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Organizations
+
+
+def find_or_create_organization(name: str | None) -> Organization | None:
+    """Call inside the transaction that uses it. An unknown name creates the organization."""
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    if len(name) > 120:
+        raise ValidationFailed({"organization": "Use at most 120 characters."})
+    key = name.casefold()
+    organization = db.session.scalar(select(Organization).where(Organization.name_key == key))
+    if organization is None:
+        organization = Organization(name=name, name_key=key)
+        db.session.add(organization)
+        db.session.flush()
+    return organization
+
+
+# Users
+
+
+def access_user(actor: User | None, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not permissions.can_view_profile(actor, user):
+        raise NotFound("No such member.")
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def do_create_admin(email: str, password: str, display_name: str | None = None) -> User:
+    """Create the first admin (or promote an existing account, resetting its password)."""
+    email = check_email(email)
+    password = check_password(password)
+    display_name = check_display_name(display_name or email.split("@")[0])
+    user = find_user_by_email(email)
+    if user is None:
+        user = User(email=email, display_name=display_name)
+        db.session.add(user)
+    user.role = Role.ADMIN
+    user.password_hash = generate_password_hash(password)
+    events.commit()
+    return user
+
+
+def authenticate(email: str | None, password: str | None) -> User:
+    """The same error, after the same work, for an unknown email and a wrong password."""
+    user = find_user_by_email(email or "")
+    if user is None:
+        check_password_hash(_UNKNOWN_USER_HASH, password or "")
+        raise AuthenticationFailed()
+    if not check_password_hash(user.password_hash, password or ""):
+        raise AuthenticationFailed()
+    if user.is_suspended:
+        until = user.suspended_until.strftime("%Y-%m-%d %H:%M UTC")
+        reason = f": {user.suspension_reason}" if user.suspension_reason else ""
+        raise Forbidden(f"Your account is suspended until {until}{reason}", code="account_suspended")
+    return user
+
+
+def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio, interests) -> User:
+    user = access_user(actor, user_id)
+    if user.id != actor.id:
+        raise Forbidden("You can only edit your own profile.")
+    values = check_fields(
+        display_name=(check_display_name, display_name),
+        job_title=(lambda v: _check_text("job_title", v, 120), job_title),
+        bio=(lambda v: _check_text("bio", v, 2000), bio),
+        interests=(check_interests, interests),
+    )
+    user.display_name = values["display_name"]
+    user.job_title = values["job_title"]
+    user.bio = values["bio"]
+    user.interest_rows = [UserInterest(tag=tag) for tag in values["interests"]]
+    events.commit()
+    return user
+
+
+# Invitations
+
+
+def do_invite(actor: User | None, email: str, organization: str | None = None,
+              role: str | None = None) -> tuple[Invitation, str]:
+    """Invite someone by email; returns the invitation and its one-time token.
+
+    `actor` None means the operator at the command line, who may invite anyone.
+    """
+    role = check_role(role)
+    if actor is not None and not permissions.can_invite(actor, role):
+        raise Forbidden("You may not invite members with that role.")
+    email = check_email(email)
+    if find_user_by_email(email) is not None:
+        raise Conflict("That person is already a member.", code="already_member")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        organization=find_or_create_organization(organization),
+        role=role,
+        token_hash=hash_token(token),
+        invited_by_id=actor.id if actor else None,
+        expires_at=utcnow() + INVITATION_LIFETIME,
+    )
+    db.session.add(invitation)
+    events.commit()
+    return invitation, token
+
+
+def access_invitation(token: str) -> Invitation:
+    """The invitation behind a token, if it can still be accepted."""
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token or "")))
+    if invitation is None:
+        raise NotFound("This invitation link is not valid.")
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation has already been used. Sign in instead.", code="invitation_used")
+    if invitation.expires_at <= utcnow():
+        raise Conflict("This invitation has expired. Ask for a new one.", code="invitation_expired")
+    return invitation
+
+
+def do_accept_invitation(token: str, display_name: str | None, password: str | None) -> User:
+    invitation = access_invitation(token)
+    values = check_fields(display_name=(check_display_name, display_name), password=(check_password, password))
+    if find_user_by_email(invitation.email) is not None:
+        raise Conflict("That person is already a member. Sign in instead.", code="already_member")
+    # Claim the invitation with a conditional update, so two simultaneous accepts make one user.
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        events.rollback()
+        raise Conflict("This invitation has already been used. Sign in instead.", code="invitation_used")
+    user = User(
+        email=invitation.email,
+        display_name=values["display_name"],
+        password_hash=generate_password_hash(values["password"]),
+        organization_id=invitation.organization_id,
+        role=invitation.role,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same email accepted through another invitation at once
+        events.rollback()
+        raise Conflict("That person is already a member. Sign in instead.", code="already_member") from None
+    invitation.user_id = user.id
+    events.announce(events.user_joined, user=user)
+    events.commit()
+    return user
+
+
+def list_pending_invitations(actor: User, limit: int = 50) -> list[Invitation]:
+    if not permissions.can_invite(actor, Role.MEMBER):
+        raise Forbidden()
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(Invitation.accepted_at.is_(None), Invitation.expires_at > utcnow())
+            .order_by(Invitation.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,123 @@
+"""Web pages for signing in, invitations and profiles. Thin: parse, call a service, render."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from .. import permissions
+from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, ValidationFailed
+from ..extensions import limiter
+from ..threads import services as threads
+from ..web import public, safe_next_url
+from . import services
+from .models import Role
+
+bp = Blueprint("accounts", __name__)
+
+LOGIN_LIMIT = "10/minute"
+
+
+def _login_account_key() -> str:
+    return "login-account:" + request.form.get("email", "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=_login_account_key)
+@public
+def login():
+    next_url = safe_next_url(request.values.get("next"), url_for("threads.index"))
+    if current_user.is_authenticated:
+        return redirect(next_url)
+    error = None
+    if request.method == "POST":
+        try:
+            user = services.authenticate(request.form.get("email"), request.form.get("password"))
+        except (AuthenticationFailed, Forbidden) as failure:
+            error = failure.message
+        else:
+            login_user(user)
+            return redirect(next_url)
+    return render_template("accounts/login.html", error=error, next_url=next_url,
+                           email=request.form.get("email", "")), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    try:
+        invitation = services.access_invitation(token)
+    except DomainError as failure:
+        return render_template("accounts/invitation_invalid.html", message=failure.message), (
+            404 if failure.code == "not_found" else 410)
+    errors = {}
+    if request.method == "POST":
+        try:
+            user = services.do_accept_invitation(token, request.form.get("display_name"), request.form.get("password"))
+        except ValidationFailed as failure:
+            errors = failure.fields
+        except Conflict as failure:
+            return render_template("accounts/invitation_invalid.html", message=failure.message), 409
+        else:
+            logout_user()
+            login_user(user)
+            flash(f"Welcome to the community, {user.display_name}!", "success")
+            return redirect(url_for("threads.index"))
+    return render_template("accounts/accept_invitation.html", invitation=invitation, errors=errors,
+                           form=request.form), 422 if errors else 200
+
+
+@bp.route("/admin/invitations", methods=["GET", "POST"])
+def invitations():
+    if not permissions.can_invite(current_user, Role.MEMBER):
+        abort(404)
+    errors, invite_url = {}, None
+    if request.method == "POST":
+        try:
+            invitation, token = services.do_invite(
+                current_user, request.form.get("email"), request.form.get("organization"), request.form.get("role"))
+        except ValidationFailed as failure:
+            errors = failure.fields
+        except (Conflict, Forbidden) as failure:
+            errors = {"email": failure.message}
+        else:
+            invite_url = url_for("accounts.accept_invitation", token=token, _external=True)
+            flash(f"Invitation created for {invitation.email}. Send them the link below.", "success")
+    return render_template(
+        "accounts/invitations.html",
+        pending=services.list_pending_invitations(current_user),
+        errors=errors, form=request.form if errors else {}, invite_url=invite_url,
+        roles=[role for role in Role if permissions.can_invite(current_user, role)],
+    ), 422 if errors else 200
+
+
+@bp.get("/u/<int:user_id>")
+def profile(user_id: int):
+    user = services.access_user(current_user, user_id)
+    return render_template("accounts/profile.html", user=user,
+                           recent_posts=threads.list_recent_posts(current_user, user))
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+def edit_profile():
+    errors = {}
+    if request.method == "POST":
+        try:
+            services.do_update_profile(
+                current_user, current_user.id,
+                display_name=request.form.get("display_name"), job_title=request.form.get("job_title"),
+                bio=request.form.get("bio"), interests=request.form.get("interests"))
+        except ValidationFailed as failure:
+            errors = failure.fields
+        else:
+            flash("Profile saved.", "success")
+            return redirect(url_for("accounts.profile", user_id=current_user.id))
+    form = request.form if errors else {
+        "display_name": current_user.display_name, "job_title": current_user.job_title,
+        "bio": current_user.bio, "interests": ", ".join(current_user.interests)}
+    return render_template("accounts/edit_profile.html", errors=errors, form=form), 422 if errors else 200

@@ -1,0 +1,44 @@
+"""Operator commands (names fixed by DESIGN.md)."""
+import click
+from flask import Flask, url_for
+
+from .accounts import services as accounts
+from .demo import seed_demo_community
+from .errors import DomainError
+
+
+def _fail_cleanly(action):
+    try:
+        return action()
+    except DomainError as error:
+        details = "; ".join(getattr(error, "fields", {}).values())
+        raise click.ClickException(f"{error.message} {details}".strip()) from None
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.option("--email", required=True)
+    @click.option("--password", required=True)
+    @click.option("--name", default=None, help="Display name (defaults to the email's local part).")
+    def create_admin(email, password, name):
+        """Create an admin account, or make an existing account admin with this password."""
+        user = _fail_cleanly(lambda: accounts.do_create_admin(email, password, name))
+        click.echo(f"Admin ready: {user.email}")
+
+    @app.cli.command("invite")
+    @click.argument("email")
+    @click.option("--organization", default=None, help="The customer company; an unknown name creates it.")
+    @click.option("--role", type=click.Choice(["member", "moderator"]), default="member", show_default=True)
+    @click.option("--base-url", envvar="ROUNDTABLE_BASE_URL", default="http://127.0.0.1:5000",
+                  show_default=True, help="Where members reach the site (env ROUNDTABLE_BASE_URL).")
+    def invite(email, organization, role, base_url):
+        """Invite EMAIL and print the invitation URL to send them."""
+        invitation, token = _fail_cleanly(lambda: accounts.do_invite(None, email, organization, role))
+        with app.test_request_context(base_url=base_url):
+            click.echo(url_for("accounts.accept_invitation", token=token, _external=True))
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Fill an empty database with the demo community and print its logins."""
+        for line in seed_demo_community():
+            click.echo(line)

@@ -1,0 +1,66 @@
+"""Configuration from environment variables (names fixed by DESIGN.md)."""
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def _secret_key(instance_path: str, demo: bool) -> str:
+    """Production must set SECRET_KEY. The demo keeps a random one in its instance folder."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if not demo:
+        raise ConfigurationError(
+            "SECRET_KEY is not set. Set it to a long random value (or ROUNDTABLE_DEMO=1 for a local demo)."
+        )
+    path = Path(instance_path) / "demo-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
+    """The settings for this process. `overrides` (tests, tools) win over the environment."""
+    overrides = dict(overrides or {})
+    demo = overrides.get("DEMO", _flag("ROUNDTABLE_DEMO", False)) or overrides.get("TESTING", False)
+    settings = {
+        "DEMO": demo,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or "sqlite:///" + os.path.join(instance_path, "roundtable.sqlite"),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "roundtable_session",
+        "PERMANENT_SESSION_LIFETIME": 14 * 24 * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    settings.update(overrides)
+    if "SECRET_KEY" not in settings:
+        settings["SECRET_KEY"] = _secret_key(instance_path, demo)
+    settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
+    return settings
+
+
+def _with_psycopg(url: str) -> str:
+    """PostgreSQL URLs without a driver would pick psycopg2; this project ships psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,81 @@
+"""The demo community behind `make demo`, built through the same services members use."""
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from . import events
+from .accounts import services as accounts
+from .accounts.models import Role, User
+from .database import db
+from .threads import services as threads
+
+DEMO_PASSWORD = "roundtable-demo"
+
+PEOPLE = [
+    # email, name, organization, title, role, interests
+    ("admin@roundtable.test", "Ada Admin", "Roundtable Inc.", "Community Manager", Role.ADMIN,
+     "community, roadmap"),
+    ("mod@roundtable.test", "Max Moderator", "Roundtable Inc.", "Customer Success Lead", Role.MODERATOR,
+     "onboarding, support"),
+    ("alice@acme.test", "Alice Chen", "Acme Insurance", "Head of Claims Ops", Role.MEMBER,
+     "automation, reporting, sso"),
+    ("bob@globex.test", "Bob Okafor", "Globex Logistics", "IT Architect", Role.MEMBER,
+     "integrations, api, sso"),
+    ("carla@initech.test", "Carla Rossi", "Initech Bank", "Product Owner", Role.MEMBER,
+     "reporting, compliance"),
+]
+
+CATEGORIES = [
+    ("Announcements", "News from the Roundtable team: releases, events and maintenance.", False),
+    ("General", "Introduce yourself and talk shop with other customers.", False),
+    ("Product help", "Questions about using the product, answered by peers and staff.", False),
+    ("Integrations & API", "SSO, webhooks, the REST API and everything that connects.", False),
+    ("Staff lounge", "Internal notes for the vendor's team. Customers never see this.", True),
+]
+
+THREADS = [
+    ("Announcements", "admin@roundtable.test", "Welcome to the Roundtable customer community",
+     "Hello everyone! This is **your** space to share practices, ask questions and tell us what to "
+     "build next.\n\n- Be kind and specific\n- Search before posting\n- Staff answers are marked",
+     [("alice@acme.test", "Glad this exists. Looking forward to comparing notes on claims automation.")]),
+    ("General", "bob@globex.test", "How do you structure your admin team?",
+     "We have two admins and a rotating on-call. Curious how larger teams organise ownership.",
+     [("carla@initech.test", "We split by region, with one *global* owner for configuration changes."),
+      ("alice@acme.test", "Same here, plus a monthly review of every custom field we added.")]),
+    ("Product help", "carla@initech.test", "Exporting monthly reports to CSV",
+     "Is there a way to schedule the monthly report export? Right now I run it by hand.",
+     [("mod@roundtable.test", "Yes: open *Reports → Schedules* and add a monthly trigger. "
+       "See the [reporting guide](https://example.com/docs/reports).")]),
+    ("Integrations & API", "bob@globex.test", "SAML SSO with Azure AD: clock skew errors",
+     "Logins fail with `NotBefore` errors after the last update. Anyone seen this?\n\n"
+     "```\nSAML response not yet valid\n```",
+     [("alice@acme.test", "We had it too; syncing the IdP's NTP fixed it.")]),
+    ("Staff lounge", "mod@roundtable.test", "Renewal risk: Globex wants better SSO docs",
+     "Internal: Bob's team is frustrated with SSO setup. Let's prioritise the docs update.", []),
+]
+
+
+def seed_demo_community() -> list[str]:
+    """Create the demo data once; returns the lines to print (the logins)."""
+    logins = [f"  {email:<24} {DEMO_PASSWORD}   ({role})" for email, _, _, _, role, _ in PEOPLE]
+    header = ["Demo logins (email, password):", *logins]
+    if db.session.scalar(select(User.id).limit(1)) is not None:
+        return ["The database already has members; nothing seeded.", *header]
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+    people = {}
+    for email, name, organization, title, role, interests in PEOPLE:
+        user = User(email=email, display_name=name, password_hash=password_hash, job_title=title, role=role,
+                    organization=accounts.find_or_create_organization(organization))
+        db.session.add(user)
+        people[email] = user
+    events.commit()
+    for email, *_, interests in PEOPLE:
+        user = people[email]
+        accounts.do_update_profile(user, user.id, display_name=user.display_name, job_title=user.job_title,
+                                   bio="", interests=interests)
+    categories = {name: threads.do_create_category(None, name, description, staff_only)
+                  for name, description, staff_only in CATEGORIES}
+    for category, author, title, body, replies in THREADS:
+        thread = threads.do_create_thread(people[author], categories[category].id, title, body)
+        for replier, reply in replies:
+            threads.do_reply(people[replier], thread.id, reply)
+    return ["Demo community seeded.", *header]

@@ -1,0 +1,58 @@
+"""The few domain exceptions every entry point (web, API, sockets, CLI) maps once."""
+
+
+class DomainError(Exception):
+    code = "error"
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    """Missing, or not visible to the actor: both look exactly the same."""
+
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    default_message = "You are not allowed to do that."
+
+
+class Conflict(DomainError):
+    """The current state forbids the action (locked thread, used invitation...)."""
+
+    code = "conflict"
+    default_message = "That is not possible in the current state."
+
+
+class AuthenticationFailed(DomainError):
+    code = "invalid_credentials"
+    default_message = "Invalid email or password."
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    default_message = "Some fields are not valid."
+
+    def __init__(self, fields: dict[str, str], message: str | None = None):
+        super().__init__(message)
+        self.fields = fields
+
+
+def check_fields(**checks) -> dict:
+    """Run every `name=(check, value)` and report all failures at once, not the first only."""
+    values, failures = {}, {}
+    for name, (check, value) in checks.items():
+        try:
+            values[name] = check(value)
+        except ValidationFailed as error:
+            failures.update(error.fields)
+    if failures:
+        raise ValidationFailed(failures)
+    return values

@@ -1,0 +1,52 @@
+"""Domain events, delivered only after the transaction that caused them commits.
+
+Services call `announce(signal, **payload)` inside their transaction and finish with
+`commit()`. A rollback drops what was announced, so nothing is ever pushed or notified
+for a change that did not happen. Receivers (realtime, notifier) connect to the signals.
+"""
+from blinker import Namespace
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .database import db
+
+signals = Namespace()
+
+thread_created = signals.signal("thread.created")
+thread_updated = signals.signal("thread.updated")
+post_created = signals.signal("post.created")
+post_updated = signals.signal("post.updated")
+user_joined = signals.signal("user.joined")
+
+_PENDING = "pending_events"
+_COMMITTED = "committed_events"
+
+
+def announce(signal, **payload) -> None:
+    """Queue an event on the current transaction; it is sent after that transaction commits."""
+    db.session.info.setdefault(_PENDING, []).append((signal, payload))
+
+
+@event.listens_for(Session, "after_commit")
+def _promote_pending(session):
+    session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_PENDING, []))
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session):
+    session.info.pop(_PENDING, None)
+
+
+def commit() -> None:
+    """Commit the current transaction, then deliver what it announced.
+
+    Receivers run after the commit, outside it; what they write is their own transaction.
+    """
+    db.session.commit()
+    committed = db.session.info.pop(_COMMITTED, [])
+    for signal, payload in committed:
+        signal.send(None, **payload)
+
+
+def rollback() -> None:
+    db.session.rollback()

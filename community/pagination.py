@@ -1,0 +1,97 @@
+"""Keyset pagination with opaque cursors: never OFFSET, so page 1,000 costs what page 1 does."""
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Generic, Sequence, TypeVar
+
+from sqlalchemy import and_, or_
+
+from .database import db
+from .errors import ValidationFailed
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def check_limit(limit: int | str | None) -> int:
+    if limit is None or limit == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(limit)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"limit": "Must be a whole number."}) from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise ValidationFailed({"limit": f"Must be between 1 and {MAX_LIMIT}."})
+    return value
+
+
+def _encode(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    invalid = ValidationFailed({"cursor": "Not a valid cursor."})
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise invalid from None
+    if not isinstance(raw, list) or len(raw) != len(kinds):
+        raise invalid
+    values = []
+    for value, kind in zip(raw, kinds):
+        try:
+            if kind is datetime:
+                value = datetime.fromisoformat(value)
+                if value.tzinfo is None:
+                    raise ValueError
+            elif kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise invalid from None
+        values.append(value)
+    return values
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """An ordering by some columns, descending or ascending, the last one unique (the id).
+
+    `key` reads the same values from a loaded row, to build the next cursor.
+    """
+
+    columns: Sequence[Any]
+    kinds: Sequence[type]
+    key: Callable[[Any], Sequence[Any]]
+    descending: bool = True
+
+    def order_by(self):
+        return [c.desc() if self.descending else c.asc() for c in self.columns]
+
+    def after(self, cursor: str):
+        """The WHERE clause selecting rows strictly after the cursor's position."""
+        values = _decode(cursor, self.kinds)
+        clauses = []
+        for i, (column, value) in enumerate(zip(self.columns, values)):
+            beyond = column < value if self.descending else column > value
+            equal_before = [c == v for c, v in zip(self.columns[:i], values[:i])]
+            clauses.append(and_(*equal_before, beyond))
+        return or_(*clauses)
+
+    def paginate(self, query, cursor: str | None, limit: int) -> Page:
+        """Run `query` (a select of ORM rows) one page at a time."""
+        if cursor:
+            query = query.where(self.after(cursor))
+        rows = list(db.session.scalars(query.order_by(*self.order_by()).limit(limit + 1)).unique())
+        next_cursor = _encode(self.key(rows[limit - 1])) if len(rows) > limit else None
+        return Page(rows[:limit], next_cursor)

@@ -1,0 +1,208 @@
+"""Categories, threads and posts: every read goes through `access_*`/`list_*`, every write
+through `do_*`, which check the policy, change the data and announce what happened."""
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager
+
+from .. import events, permissions
+from ..accounts.models import User
+from ..database import db, utcnow
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..markdown import render_markdown
+from ..pagination import Keyset, Page, check_limit
+from .models import Category, Post, Thread
+
+MAX_TITLE_LENGTH = 200
+MIN_TITLE_LENGTH = 3
+MAX_BODY_LENGTH = 50_000
+THREAD_SORTS = ("activity", "new", "top")
+
+THREAD_KEYSETS = {
+    "activity": Keyset(
+        (Thread.last_activity_at, Thread.id), (datetime, int), lambda t: (t.last_activity_at, t.id)
+    ),
+    "new": Keyset((Thread.id,), (int,), lambda t: (t.id,)),
+    "top": Keyset((Thread.reply_count, Thread.id), (int, int), lambda t: (t.reply_count, t.id)),
+}
+POST_KEYSET = Keyset((Post.id,), (int,), lambda p: (p.id,), descending=False)
+RECENT_POSTS_KEYSET = Keyset((Post.id,), (int,), lambda p: (p.id,))
+
+
+# Checks
+
+
+def check_title(title: str | None) -> str:
+    title = " ".join((title or "").split())
+    if len(title) < MIN_TITLE_LENGTH:
+        raise ValidationFailed({"title": f"Use at least {MIN_TITLE_LENGTH} characters."})
+    if len(title) > MAX_TITLE_LENGTH:
+        raise ValidationFailed({"title": f"Use at most {MAX_TITLE_LENGTH} characters."})
+    return title
+
+
+def check_body(body: str | None) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed({"body": "Write something."})
+    if len(body) > MAX_BODY_LENGTH:
+        raise ValidationFailed({"body": f"Use at most {MAX_BODY_LENGTH:,} characters."})
+    return body
+
+
+def check_sort(sort: str | None) -> str:
+    sort = sort or "activity"
+    if sort not in THREAD_SORTS:
+        raise ValidationFailed({"sort": "Sort by activity, new or top."})
+    return sort
+
+
+# Reads
+
+
+def list_categories(actor: User | None) -> list[Category]:
+    return list(
+        db.session.scalars(
+            select(Category)
+            .where(permissions.readable_categories_clause(actor))
+            .order_by(Category.position, Category.name)
+        )
+    )
+
+
+def access_category(actor: User | None, category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None or not permissions.can_read_category(actor, category):
+        raise NotFound("No such category.")
+    return category
+
+
+def access_thread(actor: User | None, thread_id: int) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not permissions.can_read_thread(actor, thread):
+        raise NotFound("No such thread.")
+    return thread
+
+
+def access_post(actor: User | None, post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or not permissions.can_read_thread(actor, post.thread):
+        raise NotFound("No such post.")
+    return post
+
+
+def list_threads(actor: User | None, *, category_id: int | None = None, sort: str | None = None,
+                 cursor: str | None = None, limit=None) -> Page[Thread]:
+    """Threads the actor may read, newest activity first (or newest, or most replied)."""
+    keyset = THREAD_KEYSETS[check_sort(sort)]
+    limit = check_limit(limit)
+    query = select(Thread).join(Thread.category).options(contains_eager(Thread.category))
+    if category_id is not None:
+        access_category(actor, category_id)
+        query = query.where(Thread.category_id == category_id)
+    else:
+        query = query.where(permissions.readable_categories_clause(actor))
+    return keyset.paginate(query, cursor, limit)
+
+
+def list_posts(actor: User | None, thread_id: int, *, cursor: str | None = None, limit=None) -> Page[Post]:
+    """Posts of a readable thread, oldest first."""
+    thread = access_thread(actor, thread_id)
+    return POST_KEYSET.paginate(select(Post).where(Post.thread_id == thread.id), cursor, check_limit(limit))
+
+
+def list_recent_posts(actor: User | None, author: User, limit: int = 10) -> list[Post]:
+    """The author's latest posts that the actor may read, with their threads."""
+    query = (
+        select(Post)
+        .join(Post.thread)
+        .join(Thread.category)
+        .options(contains_eager(Post.thread).contains_eager(Thread.category))
+        .where(Post.author_id == author.id, permissions.readable_categories_clause(actor))
+    )
+    return RECENT_POSTS_KEYSET.paginate(query, None, limit).items
+
+
+def count_threads_by_category(actor: User | None) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Thread.category_id, func.count(Thread.id))
+        .join(Thread.category)
+        .where(permissions.readable_categories_clause(actor))
+        .group_by(Thread.category_id)
+    )
+    return dict(rows.all())
+
+
+# Writes
+
+
+def do_create_thread(actor: User, category_id: int, title: str | None, body: str | None) -> Thread:
+    category = access_category(actor, category_id)
+    if not permissions.can_create_thread(actor, category):
+        raise Forbidden("You may not start threads here.")
+    values = check_fields(title=(check_title, title), body=(check_body, body))
+    now = utcnow()
+    thread = Thread(category=category, author=actor, title=values["title"], created_at=now,
+                    last_activity_at=now)
+    post = Post(thread=thread, author=actor, body=values["body"], body_html=render_markdown(values["body"]),
+                created_at=now)
+    db.session.add_all([thread, post])
+    db.session.flush()
+    events.announce(events.thread_created, thread=thread, post=post)
+    events.commit()
+    return thread
+
+
+def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
+    thread = access_thread(actor, thread_id)
+    if not permissions.can_reply(actor, thread):
+        raise Conflict("This thread is locked: it takes no new replies.", code="thread_locked")
+    body = check_body(body)
+    now = utcnow()
+    post = Post(thread_id=thread.id, author=actor, body=body, body_html=render_markdown(body), created_at=now)
+    db.session.add(post)
+    # Counters move in SQL, so simultaneous replies never overwrite each other's increment.
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(reply_count=Thread.reply_count + 1, last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    events.announce(events.post_created, thread=thread, post=post)
+    events.commit()
+    return post
+
+
+def do_edit_post(actor: User, post_id: int, body: str | None) -> Post:
+    post = access_post(actor, post_id)
+    if not permissions.can_edit_post(actor, post):
+        raise Forbidden("You may not edit this post.")
+    body = check_body(body)
+    if body != post.body:
+        post.body = body
+        post.body_html = render_markdown(body)
+        post.edited_at = utcnow()
+        post.editor_id = actor.id
+        events.announce(events.post_updated, thread=post.thread, post=post)
+    events.commit()
+    return post
+
+
+def do_create_category(actor: User | None, name: str | None, description: str | None = "",
+                       staff_only: bool = False, position: int | None = None) -> Category:
+    """`actor` None means the operator (CLI, demo seed)."""
+    if actor is not None and not permissions.can_manage_categories(actor):
+        raise Forbidden("Only admins manage categories.")
+    name = " ".join((name or "").split())
+    if not name or len(name) > 80:
+        raise ValidationFailed({"name": "Use 1 to 80 characters."})
+    if db.session.scalar(select(Category.id).where(func.lower(Category.name) == name.lower())):
+        raise Conflict("A category with that name exists.", code="category_exists")
+    if position is None:
+        position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
+    category = Category(name=name, description=(description or "").strip(), staff_only=bool(staff_only),
+                        position=position)
+    db.session.add(category)
+    events.commit()
+    return category

@@ -1,0 +1,83 @@
+"""Web pages for categories, threads and posts. Thin: parse, call a service, render."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import permissions
+from ..errors import Forbidden, ValidationFailed
+from . import services
+
+bp = Blueprint("threads", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "threads/index.html",
+        categories=services.list_categories(current_user),
+        thread_counts=services.count_threads_by_category(current_user),
+        latest=services.list_threads(current_user, limit=10).items,
+    )
+
+
+@bp.get("/c/<int:category_id>")
+def category(category_id: int):
+    category = services.access_category(current_user, category_id)
+    page = services.list_threads(current_user, category_id=category.id, sort=request.args.get("sort"),
+                                 cursor=request.args.get("cursor"), limit=request.args.get("limit"))
+    return render_template("threads/category.html", category=category, page=page,
+                           sort=request.args.get("sort") or "activity", sorts=services.THREAD_SORTS)
+
+
+@bp.route("/c/<int:category_id>/new", methods=["GET", "POST"])
+def new_thread(category_id: int):
+    category = services.access_category(current_user, category_id)
+    errors = {}
+    if request.method == "POST":
+        try:
+            thread = services.do_create_thread(current_user, category.id, request.form.get("title"),
+                                               request.form.get("body"))
+        except ValidationFailed as failure:
+            errors = failure.fields
+        else:
+            return redirect(url_for("threads.thread", thread_id=thread.id))
+    return render_template("threads/new_thread.html", category=category, errors=errors,
+                           form=request.form), 422 if errors else 200
+
+
+@bp.get("/t/<int:thread_id>")
+def thread(thread_id: int):
+    thread = services.access_thread(current_user, thread_id)
+    page = services.list_posts(current_user, thread.id, cursor=request.args.get("cursor"),
+                               limit=request.args.get("limit"))
+    return render_template("threads/thread.html", thread=thread, page=page, errors={}, form={})
+
+
+@bp.post("/t/<int:thread_id>/reply")
+def reply(thread_id: int):
+    try:
+        post = services.do_reply(current_user, thread_id, request.form.get("body"))
+    except ValidationFailed as failure:
+        thread = services.access_thread(current_user, thread_id)
+        page = services.list_posts(current_user, thread.id)
+        return render_template("threads/thread.html", thread=thread, page=page, errors=failure.fields,
+                               form=request.form), 422
+    flash("Reply posted.", "success")
+    return redirect(url_for("threads.thread", thread_id=thread_id, _anchor=f"post-{post.id}"))
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id: int):
+    post = services.access_post(current_user, post_id)
+    if not permissions.can_edit_post(current_user, post):
+        raise Forbidden("You may not edit this post.")
+    errors = {}
+    if request.method == "POST":
+        try:
+            services.do_edit_post(current_user, post.id, request.form.get("body"))
+        except ValidationFailed as failure:
+            errors = failure.fields
+        else:
+            flash("Post updated.", "success")
+            return redirect(url_for("threads.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
+    form = request.form if errors else {"body": post.body}
+    return render_template("threads/edit_post.html", post=post, errors=errors, form=form), 422 if errors else 200

@@ -1,0 +1,1 @@
+"""Socket.IO: connect auth, rooms and the bridge from domain events to pushes."""

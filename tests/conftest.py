@@ -1,0 +1,203 @@
+"""Fixtures shared by every test: the app on each database backend, clients, named people.
+
+Every test that uses `app` runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+With REQUIRE_POSTGRES=1 (CI) a missing PostgreSQL is an error, not a skip.
+"""
+import os
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from community import create_app
+from community.database import db
+
+from .factories import People, make_people
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url and os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", pytrace=False)
+    return url
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def settings_for(database_url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+    url = _postgres_url()
+    if not url:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(settings_for(database_url))
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, exactly as in production
+    yield app
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Empty every table after each test that used the database."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+def _detached(session, result):
+    """Load everything the session holds and let go of it, so objects made for a test stay
+    readable after their app context ends (requests must run without the test's context:
+    Flask-Login keeps the signed-in user on the app context's `g`)."""
+    for obj in list(session.identity_map.values()):
+        session.refresh(obj)
+    session.expunge_all()
+    return result
+
+
+@pytest.fixture
+def make(app):
+    """`make(factory, *args)` runs a factory in its own app context and returns its result."""
+
+    def run(factory, *args, **kwargs):
+        with app.app_context():
+            try:
+                return _detached(db.session, factory(*args, **kwargs))
+            finally:
+                db.session.remove()
+
+    return run
+
+
+@pytest.fixture
+def people(make) -> People:
+    """Named users per role: member and outsider in two customer orgs, moderator, admin."""
+    return make(make_people)
+
+
+@pytest.fixture
+def is_postgres(app) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+class WebClient:
+    """A browser-like client: keeps cookies and sends the CSRF token a real form carries."""
+
+    CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def __init__(self, client):
+        self.client = client
+        self._token = None
+
+    def get(self, url, **kwargs):
+        response = self.client.get(url, **kwargs)
+        match = self.CSRF.search(response.get_data(as_text=True))
+        if match:
+            self._token = match.group(1)
+        return response
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            self.get("/")  # signed in: every page carries the sign-out form's token
+        if self._token is None:
+            self.get("/login")
+        return self._token
+
+    def post(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, email, password="correct-horse-battery"):
+        response = self.post("/login", {"email": email, "password": password})
+        self._token = None  # Flask-Login starts a fresh session
+        return response
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def web(app):
+    return WebClient(app.test_client())
+
+
+@pytest.fixture
+def login_as(app, people):
+    """`login_as(people.member)` gives a signed-in WebClient of its own."""
+
+    def sign_in(user):
+        client = WebClient(app.test_client())
+        response = client.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+@contextmanager
+def count_queries():
+    """Collects the SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def assert_max_queries(limit: int):
+    with count_queries() as statements:
+        yield statements
+    assert len(statements) <= limit, f"{len(statements)} queries (max {limit}):\n" + "\n---\n".join(statements)

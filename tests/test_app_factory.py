@@ -1,0 +1,48 @@
+"""The app factory honours what it is given and what the environment says."""
+import pytest
+
+from community import create_app
+from community.config import ConfigurationError
+
+
+def test_create_app_honours_its_settings(tmp_path):
+    app = create_app({"SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite",
+                      "TESTING": True, "MAX_CONTENT_LENGTH": 1234})
+    assert app.testing
+    assert app.config["MAX_CONTENT_LENGTH"] == 1234
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/x.sqlite")
+
+
+def test_environment_names_from_the_design(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-env-" + "x" * 24)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/db")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+    app = create_app()
+    assert app.config["SECRET_KEY"].startswith("from-env-")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@127.0.0.1/db"
+    assert app.config["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+    assert app.config["RATELIMIT_ENABLED"] is False
+
+
+def test_sqlite_in_the_instance_folder_is_the_default(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/roundtable.sqlite"
+
+
+def test_no_secret_key_means_no_start_outside_the_demo(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("ROUNDTABLE_DEMO", raising=False)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_the_demo_keeps_a_random_key_in_its_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("ROUNDTABLE_DEMO", "1")
+    monkeypatch.setattr("community.config.Path", lambda *_: tmp_path)
+    first, second = create_app(), create_app()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]

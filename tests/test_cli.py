@@ -1,0 +1,56 @@
+"""The operator commands from DESIGN.md."""
+from sqlalchemy import func, select
+
+from community.accounts.models import Invitation, Role, User
+from community.accounts.services import authenticate
+from community.database import db
+from community.threads.models import Category, Thread
+
+
+def test_create_admin(app):
+    result = app.test_cli_runner().invoke(args=["create-admin", "--email", "Boss@Vendor.test",
+                                                "--password", "a-long-password", "--name", "The Boss"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = authenticate("boss@vendor.test", "a-long-password")
+        assert (user.role, user.display_name) == (Role.ADMIN, "The Boss")
+
+
+def test_create_admin_refuses_a_weak_password(app):
+    result = app.test_cli_runner().invoke(args=["create-admin", "--email", "a@b.test", "--password", "short"])
+    assert result.exit_code != 0
+    assert "at least 10 characters" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_invite_prints_a_working_link(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["invite", "new@acme.test", "--organization", "Acme", "--role", "moderator",
+                                 "--base-url", "https://community.example.com"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("https://community.example.com/invitations/")
+    page = app.test_client().get(url.replace("https://community.example.com", ""))
+    assert page.status_code == 200 and "new@acme.test" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Invitation.role)) == "moderator"
+
+
+def test_invite_refuses_a_bad_email(app):
+    result = app.test_cli_runner().invoke(args=["invite", "nope"])
+    assert result.exit_code != 0 and "valid email" in result.output
+
+
+def test_seed_demo_fills_an_empty_community_once(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and "admin@roundtable.test" in first.output
+    with app.app_context():
+        counts = [db.session.scalar(select(func.count(model.id))) for model in (User, Category, Thread)]
+        assert counts[0] >= 5 and counts[1] >= 4 and counts[2] >= 4
+        assert db.session.scalar(select(func.count(Category.id)).where(Category.staff_only)) == 1
+    second = runner.invoke(args=["seed-demo"])
+    assert "nothing seeded" in second.output
+    with app.app_context():
+        assert [db.session.scalar(select(func.count(model.id))) for model in (User, Category, Thread)] == counts

@@ -1,0 +1,130 @@
+"""The product as a new user meets it: a real server process on the embedded database,
+migrated and seeded by the operator commands, used over HTTP with cookies and forms."""
+import http.client
+import re
+from http.cookiejar import CookieJar
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
+
+import pytest
+
+from community.demo import DEMO_PASSWORD
+
+from .live_server import LiveServer
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    def __init__(self, base):
+        self.base = base
+        self.cookies = CookieJar()
+        self.opener = build_opener(HTTPCookieProcessor(self.cookies), _NoRedirect)
+        self.token = None
+
+    def open(self, path, form=None):
+        data = None
+        if form is not None:
+            data = urlencode({"csrf_token": self.token, **form}).encode()
+        try:
+            response = self.opener.open(Request(self.base + path, data=data), timeout=10)
+        except HTTPError as error:
+            response = error
+        body = response.read().decode()
+        match = re.search(r'name="csrf_token" value="([^"]+)"', body)
+        if match:
+            self.token = match.group(1)
+        return response.status, response.headers, body
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    database = tmp_path_factory.mktemp("live") / "live.sqlite"
+    live = LiveServer({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "live-test-" + "k" * 32,
+                       "RATELIMIT_ENABLED": "true"})
+    live.command("db", "upgrade")
+    assert "alice@acme.test" in live.command("seed-demo")
+    live.start()
+    yield live
+    live.stop()
+
+
+def test_a_new_user_signs_in_posts_a_thread_and_a_reply(server):
+    browser = Browser(server.url)
+    status, headers, _ = browser.open("/")
+    assert status == 302 and "/login" in headers["Location"]
+    browser.open("/login")
+    status, headers, _ = browser.open("/login", {"email": "alice@acme.test", "password": DEMO_PASSWORD})
+    assert status == 302
+    _, _, home = browser.open("/")
+    category = re.search(r'href="/c/(\d+)">General<', home).group(1)
+    browser.open(f"/c/{category}/new")
+    status, headers, _ = browser.open(f"/c/{category}/new", {"title": "Hello from a real server",
+                                                             "body": "Posted over *HTTP*."})
+    assert status == 302
+    thread = headers["Location"]
+    browser.open(thread)
+    status, _, _ = browser.open(thread + "/reply", {"body": "And a reply."})
+    assert status == 302
+    _, _, page = browser.open(thread)
+    assert "Posted over <em>HTTP</em>." in page and "And a reply." in page
+    _, _, listing = browser.open(f"/c/{category}")
+    assert "Hello from a real server" in listing
+    assert "Staff lounge" not in home
+
+
+def test_pages_send_the_security_headers(server):
+    status, headers, _ = Browser(server.url).open("/login")
+    assert status == 200
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_session_cookie_is_httponly_and_samesite(server):
+    browser = Browser(server.url)
+    browser.open("/login")
+    _, headers, _ = browser.open("/login", {"email": "bob@globex.test", "password": DEMO_PASSWORD})
+    cookie = headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP on loopback; see the HTTPS test below
+
+
+def _login_from(server, source_ip, email, password):
+    """One sign-in attempt from a given loopback address, with its own session and CSRF token."""
+    def request(method, path, body=None, cookie=None):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
+                                                source_address=(source_ip, 0))
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if cookie:
+            headers["Cookie"] = cookie
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        result = response.status, response.headers, response.read().decode()
+        connection.close()
+        return result
+
+    _, headers, page = request("GET", "/login")
+    cookie = headers["Set-Cookie"].split(";")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urlencode({"csrf_token": token, "email": email, "password": password})
+    return request("POST", "/login", form, cookie)
+
+
+def test_login_is_rate_limited_per_account(server):
+    statuses = [_login_from(server, "127.0.0.2", "carla@initech.test", "wrong")[0] for _ in range(10)]
+    assert statuses == [401] * 10
+    # The eleventh try comes from another address, and even the right password waits.
+    status, headers, body = _login_from(server, "127.0.0.3", "carla@initech.test", DEMO_PASSWORD)
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    assert "Too many attempts" in body
+
+
+def test_login_is_rate_limited_per_address(server):
+    statuses = [_login_from(server, "127.0.0.4", f"nobody{i}@x.test", "wrong")[0] for i in range(11)]
+    assert statuses == [401] * 10 + [429]
+    assert _login_from(server, "127.0.0.5", "nobody@x.test", "wrong")[0] == 401
