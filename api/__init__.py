@@ -1,1 +1,38 @@
 """REST API v1 for the mobile apps: marshmallow schemas and thin views over community services."""
+from flask import Flask
+from flask_smorest import Api
+
+from . import auth, docs, threads, users
+from community.extensions import csrf
+
+from .common import BLUEPRINTS
+from .errors import ErrorSchema, register_errors
+
+
+class RoundtableApi(Api):
+    """flask-smorest without its own error handlers: errors go through community.web's, which
+    answer in the API's envelope on /api/ paths."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        pass
+
+
+def init_api(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "Roundtable API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    register_errors(app)
+    auth.jwt.init_app(app)
+    api = RoundtableApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                                       "description": "An access token from /auth/login."})
+    api.spec.components.security_scheme("refreshToken", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                                         "description": "A refresh token (only for /auth/refresh)."})
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer tokens are never sent by a browser on its own
+    app.config["TOKEN_AUTH_BLUEPRINTS"] = {blueprint.name for blueprint in BLUEPRINTS}
+    app.extensions[docs.API_EXTENSION] = api
+    app.register_blueprint(docs.docs)

@@ -1,6 +1,7 @@
 """Configuration from environment variables (names fixed by DESIGN.md)."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -54,6 +55,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(instance_path, demo)
+    settings.setdefault("JWT_SECRET_KEY", os.environ.get("JWT_SECRET_KEY") or settings["SECRET_KEY"])
+    settings.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(minutes=15))
+    settings.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=30))
     settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
 

@@ -2,7 +2,10 @@
 
 
 class DomainError(Exception):
+    """`status` is the HTTP status every entry point answers with."""
+
     code = "error"
+    status = 400
     default_message = "The request could not be completed."
 
     def __init__(self, message: str | None = None, *, code: str | None = None):
@@ -16,11 +19,13 @@ class NotFound(DomainError):
     """Missing, or not visible to the actor: both look exactly the same."""
 
     code = "not_found"
+    status = 404
     default_message = "Not found."
 
 
 class Forbidden(DomainError):
     code = "forbidden"
+    status = 403
     default_message = "You are not allowed to do that."
 
 
@@ -28,16 +33,19 @@ class Conflict(DomainError):
     """The current state forbids the action (locked thread, used invitation...)."""
 
     code = "conflict"
+    status = 409
     default_message = "That is not possible in the current state."
 
 
 class AuthenticationFailed(DomainError):
     code = "invalid_credentials"
+    status = 401
     default_message = "Invalid email or password."
 
 
 class ValidationFailed(DomainError):
     code = "validation_failed"
+    status = 422
     default_message = "Some fields are not valid."
 
     def __init__(self, fields: dict[str, str], message: str | None = None):

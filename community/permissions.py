@@ -68,10 +68,24 @@ def can_moderate_thread(actor: User | None, thread: Thread) -> bool:
     return can_read_thread(actor, thread) and is_staff(actor)
 
 
+def can_read_post(actor: User | None, post: Post) -> bool:
+    """Deleted posts stay readable for staff only."""
+    return can_read_thread(actor, post.thread) and (post.deleted_at is None or is_staff(actor))
+
+
+def readable_posts_clause(actor: User | None):
+    """SQL twin of `can_read_post` within a thread already known to be readable."""
+    return true() if is_staff(actor) else Post.deleted_at.is_(None)
+
+
 def can_edit_post(actor: User | None, post: Post) -> bool:
-    if not can_read_thread(actor, post.thread):
+    if not can_read_post(actor, post) or post.deleted_at is not None:
         return False
     return is_staff(actor) or (post.author_id == actor.id and not post.thread.locked)
+
+
+def can_delete_post(actor: User | None, post: Post) -> bool:
+    return can_edit_post(actor, post)
 
 
 # People and membership

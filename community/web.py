@@ -7,17 +7,40 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import permissions
 from .accounts.models import User
 from .database import db
-from .errors import DomainError, Forbidden, NotFound, ValidationFailed
+from .errors import DomainError, ValidationFailed
 from .extensions import login_manager
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+# Other entry points (the API) answer errors in their own format: they register a path
+# prefix and a renderer taking (status, code, message, fields, headers).
+ERROR_RENDERERS = "roundtable.error_renderers"
+
+PAGE_TITLES = {
+    400: ("Bad request", "The request could not be understood."),
+    401: ("Sign in failed", "Check your email and password."),
+    403: ("Not allowed", "You are not allowed to do that."),
+    404: ("Not found", "There is nothing here, or you cannot see it."),
+    405: ("Not allowed", "That method is not allowed here."),
+    409: ("Not possible right now", "That is not possible in the current state."),
+    413: ("Too large", "What you sent is too large."),
+    422: ("Please check your input", "Some fields are not valid."),
+    429: ("Slow down", "Too many attempts. Wait a minute and try again."),
+    500: ("Something went wrong", "Something went wrong on our side. Please try again."),
+}
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
+    429: "rate_limited", 500: "internal_error", 503: "unavailable",
+}
 
 
 def public(view):
@@ -34,6 +57,11 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return fallback
     return target
+
+
+def signed_in_user_key() -> str:
+    """Rate limits of signed-in actions count per member."""
+    return f"user:{current_user.get_id()}"
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -54,7 +82,7 @@ def _require_sign_in():
     if request.endpoint is None:
         return None  # no such route: the 404 handler answers
     view_function = current_app.view_functions.get(request.endpoint)
-    if getattr(view_function, "is_public", False) or request.endpoint == "static":
+    if getattr(view_function, "is_public", False) or request.endpoint.rsplit(".", 1)[-1] == "static":
         return None
     if request.blueprint in current_app.config.get("TOKEN_AUTH_BLUEPRINTS", ()):
         return None  # the API checks its own bearer tokens
@@ -71,18 +99,46 @@ def _security_headers(response):
     return response
 
 
-def _error_page(status: int, title: str, message: str):
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+def _error_page(status: int, code: str, message: str, fields: dict, headers: list):
+    title, default_message = PAGE_TITLES.get(status, ("Error", ""))
+    details = " ".join([message or default_message, *fields.values()])
+    return render_template("errors/error.html", status=status, title=title, message=details), status, headers
+
+
+def render_error(status: int, code: str | None = None, message: str | None = None,
+                 fields: dict | None = None, headers: list | None = None):
+    """Answer an error in the format of the entry point the request came through."""
+    render = _error_page
+    for prefix, renderer in current_app.extensions.get(ERROR_RENDERERS, ()):
+        if request.path.startswith(prefix):
+            render = renderer
+            break
+    default_message = PAGE_TITLES.get(status, ("", ""))[1]
+    return render(status, code or ERROR_CODES.get(status, "error"), message or default_message,
+                  fields or {}, headers or [])
 
 
 def _domain_error(error: DomainError):
-    if isinstance(error, NotFound):
-        return _error_page(404, "Not found", error.message)
-    if isinstance(error, Forbidden):
-        return _error_page(403, "Not allowed", error.message)
-    if isinstance(error, ValidationFailed):
-        return _error_page(400, "Bad request", " ".join([error.message, *error.fields.values()]))
-    return _error_page(409, "Not possible right now", error.message)
+    return render_error(error.status, error.code, error.message,
+                        error.fields if isinstance(error, ValidationFailed) else None)
+
+
+def http_error_response(error: HTTPException):
+    if isinstance(error, CSRFError):
+        return render_error(400, "csrf_failed",
+                            "This form was open too long or came from elsewhere. Reload the page and try again.")
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    status = error.code or 500
+    message = PAGE_TITLES.get(status, ("", error.description))[1]
+    return render_error(status, None, message, getattr(error, "fields", None), headers)
+
+
+def _server_error(error: Exception):
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return http_error_response(error)
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return http_error_response(InternalServerError())
 
 
 def register_web(app: Flask) -> None:
@@ -90,22 +146,12 @@ def register_web(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
+    app.extensions.setdefault(ERROR_RENDERERS, [])
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(CSRFError, lambda e: _error_page(
-        400, "Form expired", "This form was open too long or came from elsewhere. Reload the page and try again."))
-    for status, title, message in (
-        (400, "Bad request", "The request could not be understood."),
-        (403, "Not allowed", "You are not allowed to see this page."),
-        (404, "Not found", "There is nothing here, or you cannot see it."),
-        (405, "Not allowed", "That method is not allowed here."),
-        (413, "Too large", "What you sent is too large."),
-        (429, "Slow down", "Too many attempts. Wait a minute and try again."),
-        (500, "Something went wrong", "Something went wrong on our side. Please try again."),
-    ):
-        app.register_error_handler(status, lambda e, s=status, t=title, m=message: _error_page(s, t, m))
-
+    app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(InternalServerError, _server_error)
     app.add_url_rule("/health", view_func=health)
     app.jinja_env.globals["policy"] = permissions
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from community import create_app
+from wsgi import create_app
 from community.database import db
 
 from .factories import People, make_people
@@ -201,3 +201,69 @@ def assert_max_queries(limit: int):
     with count_queries() as statements:
         yield statements
     assert len(statements) <= limit, f"{len(statements)} queries (max {limit}):\n" + "\n---\n".join(statements)
+
+
+class ApiClient:
+    """A mobile app: JSON in and out, with its bearer token."""
+
+    def __init__(self, client, tokens: dict | None = None):
+        self.client = client
+        self.tokens = tokens or {}
+
+    def request(self, method, url, json=None, token=None, **kwargs):
+        headers = dict(kwargs.pop("headers", {}))
+        token = token if token is not None else self.tokens.get("access_token")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.client.open(url, method=method, json=json, headers=headers, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url, json=None, **kwargs):
+        return self.request("POST", url, json=json, **kwargs)
+
+    def patch(self, url, json=None, **kwargs):
+        return self.request("PATCH", url, json=json, **kwargs)
+
+    def put(self, url, json=None, **kwargs):
+        return self.request("PUT", url, json=json, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self.request("DELETE", url, **kwargs)
+
+    def login(self, email, password="correct-horse-battery", device_name="test phone"):
+        response = self.post("/api/v1/auth/login", {"email": email, "password": password,
+                                                    "device_name": device_name}, token="")
+        if response.status_code == 200:
+            self.tokens = response.json
+        return response
+
+
+@pytest.fixture
+def api(app):
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def api_as(app, people):
+    """`api_as(people.member)` gives a signed-in ApiClient of its own."""
+
+    def sign_in(user):
+        client = ApiClient(app.test_client())
+        response = client.login(user.email)
+        assert response.status_code == 200, response.json
+        return client
+
+    return sign_in
+
+
+def assert_error(response, status: int, code: str | None = None):
+    """The API's error envelope, with the expected status and code."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.json
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code:
+        assert body["error"]["code"] == code, body
+    return body["error"]

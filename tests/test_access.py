@@ -1,11 +1,15 @@
 """Nothing but login, invitation acceptance, health and static files answers without a login."""
 import pytest
 
-from community import create_app
+from wsgi import create_app
 
 from .conftest import settings_for
 
-PUBLIC_ENDPOINTS = {"accounts.login", "accounts.accept_invitation", "health", "static"}
+PUBLIC_ENDPOINTS = {
+    "accounts.login", "accounts.accept_invitation", "health", "static",
+    "api_auth.login", "api_auth.refresh", "api_users.accept",
+    "api_docs.openapi_json", "api_docs.swagger_ui_asset", "api_docs.static",
+}
 
 
 def _routes():
@@ -25,6 +29,9 @@ def test_every_route_but_the_public_ones_needs_a_sign_in(app, endpoint, method, 
     response = client.open(url, method=method)
     if endpoint in PUBLIC_ENDPOINTS:
         assert response.status_code != 302 or "/login" not in response.headers.get("Location", "")
+    elif endpoint.split(".")[0] in app.config["TOKEN_AUTH_BLUEPRINTS"]:
+        assert response.status_code == 401
+        assert response.json["error"]["code"] == "token_missing"
     elif method == "GET":
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login?next=")
@@ -37,7 +44,8 @@ def test_the_public_endpoints_are_exactly_the_allowed_ones(app):
     public = {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if getattr(app.view_functions[rule.endpoint], "is_public", False) or rule.endpoint == "static"
+        if getattr(app.view_functions[rule.endpoint], "is_public", False)
+        or rule.endpoint in ("static", "api_docs.static")
     }
     assert public == PUBLIC_ENDPOINTS
 

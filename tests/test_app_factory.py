@@ -1,7 +1,7 @@
 """The app factory honours what it is given and what the environment says."""
 import pytest
 
-from community import create_app
+from wsgi import create_app
 from community.config import ConfigurationError
 
 
@@ -46,3 +46,11 @@ def test_the_demo_keeps_a_random_key_in_its_instance_folder(monkeypatch, tmp_pat
     first, second = create_app(), create_app()
     assert len(first.config["SECRET_KEY"]) == 64
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+
+
+def test_jwt_secret_defaults_to_the_secret_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    assert create_app().config["JWT_SECRET_KEY"] == "s" * 32
+    monkeypatch.setenv("JWT_SECRET_KEY", "j" * 32)
+    assert create_app().config["JWT_SECRET_KEY"] == "j" * 32

@@ -126,9 +126,9 @@ def test_thread_list_pages_with_a_cursor(app, people, places, make, login_as):
     assert 'rel="next"' not in second
 
 
-def test_a_bad_cursor_is_a_clear_400(app, people, places, login_as):
+def test_a_bad_cursor_is_a_clear_422(app, people, places, login_as):
     response = login_as(people.member).get(f"/c/{places['public'].id}?cursor=garbage!")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Not a valid cursor" in response.get_data(as_text=True)
 
 
@@ -273,3 +273,18 @@ def test_events_are_announced_after_commit_only(app_context, people, places):
         assert len(received) == 1
     finally:
         events.post_created.disconnect(on_post)
+
+
+def test_authors_delete_replies_on_the_web_but_not_the_first_post(app, people, places, make, login_as):
+    thread = make(make_thread, people.member, places["public"], replies=1)
+    with app.app_context():
+        first, reply = db.session.scalars(select(Post.id).where(Post.thread_id == thread.id).order_by(Post.id)).all()
+    member = login_as(people.member)
+    page = member.get(f"/t/{thread.id}").get_data(as_text=True)
+    assert f"/p/{reply}/delete" in page and f"/p/{first}/delete" not in page
+    assert member.post(f"/p/{first}/delete").status_code == 409
+    assert login_as(people.outsider).post(f"/p/{reply}/delete").status_code == 403
+    assert member.post(f"/p/{reply}/delete").status_code == 302
+    assert "reply 0" not in member.get(f"/t/{thread.id}").get_data(as_text=True)
+    staff_page = login_as(people.moderator).get(f"/t/{thread.id}").get_data(as_text=True)
+    assert "reply 0" in staff_page and "post-deleted" in staff_page

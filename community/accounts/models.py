@@ -42,7 +42,7 @@ class User(UserMixin, db.Model):
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
     interest_rows: Mapped[list["UserInterest"]] = relationship(
-        cascade="all, delete-orphan", order_by="UserInterest.tag", lazy="selectin"
+        cascade="all, delete-orphan", order_by="UserInterest.tag"
     )
 
     @property
@@ -96,3 +96,30 @@ class Invitation(db.Model):
 
 
 Index("ix_invitations_pending", Invitation.accepted_at, Invitation.id)
+
+
+class DeviceSession(db.Model):
+    """One signed-in device of the API: its refresh tokens form one family.
+
+    Only the current refresh token's id is valid; presenting an older one means it was
+    stolen or replayed, and the whole family is revoked.
+    """
+
+    __tablename__ = "device_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_name: Mapped[str] = mapped_column(String(100), default="")
+    refresh_jti: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
+
+
+Index("ix_device_sessions_user", DeviceSession.user_id, DeviceSession.id)

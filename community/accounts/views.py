@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from .. import permissions
+from .. import permissions, rate_limits
 from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..threads import services as threads
@@ -12,16 +12,13 @@ from .models import Role
 
 bp = Blueprint("accounts", __name__)
 
-LOGIN_LIMIT = "10/minute"
-
-
 def _login_account_key() -> str:
     return "login-account:" + request.form.get("email", "").strip().lower()
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=_login_account_key)
+@limiter.limit(rate_limits.LOGIN, methods=["POST"])
+@limiter.limit(rate_limits.LOGIN, methods=["POST"], key_func=_login_account_key)
 @public
 def login():
     next_url = safe_next_url(request.values.get("next"), url_for("threads.index"))

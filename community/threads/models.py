@@ -56,6 +56,9 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Deleting is soft: staff can still see (and later restore) what was removed.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     thread: Mapped[Thread] = relationship(lazy="select")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)

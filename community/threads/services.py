@@ -2,7 +2,7 @@
 through `do_*`, which check the policy, change the data and announce what happened."""
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from .. import events, permissions
@@ -86,7 +86,7 @@ def access_thread(actor: User | None, thread_id: int) -> Thread:
 
 def access_post(actor: User | None, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
-    if post is None or not permissions.can_read_thread(actor, post.thread):
+    if post is None or not permissions.can_read_post(actor, post):
         raise NotFound("No such post.")
     return post
 
@@ -105,10 +105,15 @@ def list_threads(actor: User | None, *, category_id: int | None = None, sort: st
     return keyset.paginate(query, cursor, limit)
 
 
-def list_posts(actor: User | None, thread_id: int, *, cursor: str | None = None, limit=None) -> Page[Post]:
-    """Posts of a readable thread, oldest first."""
+def list_posts(actor: User | None, thread_id: int, *, cursor: str | None = None, limit=None,
+               since: datetime | None = None) -> Page[Post]:
+    """Posts of a readable thread, oldest first. `since` keeps only posts written or edited
+    after that moment, for a client catching up after being offline."""
     thread = access_thread(actor, thread_id)
-    return POST_KEYSET.paginate(select(Post).where(Post.thread_id == thread.id), cursor, check_limit(limit))
+    query = select(Post).where(Post.thread_id == thread.id, permissions.readable_posts_clause(actor))
+    if since is not None:
+        query = query.where(or_(Post.created_at > since, Post.edited_at > since, Post.deleted_at > since))
+    return POST_KEYSET.paginate(query, cursor, check_limit(limit))
 
 
 def list_recent_posts(actor: User | None, author: User, limit: int = 10) -> list[Post]:
@@ -118,7 +123,8 @@ def list_recent_posts(actor: User | None, author: User, limit: int = 10) -> list
         .join(Post.thread)
         .join(Thread.category)
         .options(contains_eager(Post.thread).contains_eager(Thread.category))
-        .where(Post.author_id == author.id, permissions.readable_categories_clause(actor))
+        .where(Post.author_id == author.id, permissions.readable_categories_clause(actor),
+               permissions.readable_posts_clause(actor))
     )
     return RECENT_POSTS_KEYSET.paginate(query, None, limit).items
 
@@ -206,3 +212,58 @@ def do_create_category(actor: User | None, name: str | None, description: str | 
     db.session.add(category)
     events.commit()
     return category
+
+
+def first_post_id(thread_id: int) -> int | None:
+    """The post that opened the thread: it goes only with the thread itself."""
+    return db.session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread_id))
+
+
+def do_delete_post(actor: User, post_id: int) -> Post:
+    """Soft-delete a reply. The first post carries its thread and goes only with it."""
+    post = access_post(actor, post_id)
+    if not permissions.can_delete_post(actor, post):
+        raise Forbidden("You may not delete this post.")
+    if first_post_id(post.thread_id) == post.id:
+        raise Conflict("The first post carries the thread; it cannot be deleted on its own.",
+                       code="first_post")
+    post.deleted_at = utcnow()
+    post.deleted_by_id = actor.id
+    db.session.execute(
+        update(Thread).where(Thread.id == post.thread_id).values(reply_count=Thread.reply_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    events.announce(events.post_updated, thread=post.thread, post=post)
+    events.commit()
+    return post
+
+
+def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
+    """Apply `changes` (title, category_id, pinned, locked, closed): all or nothing.
+
+    The author may retitle their own thread; everything else is for staff.
+    """
+    thread = access_thread(actor, thread_id)
+    unknown = set(changes) - {"title", "category_id", "pinned", "locked", "closed"}
+    if unknown:
+        raise ValidationFailed({name: "Unknown field." for name in unknown})
+    if "title" in changes and not permissions.can_edit_thread_title(actor, thread):
+        raise Forbidden("You may not rename this thread.")
+    if set(changes) - {"title"} and not permissions.can_moderate_thread(actor, thread):
+        raise Forbidden("Only staff can move, pin, lock or close threads.")
+    values = {}
+    if "title" in changes:
+        values["title"] = check_title(changes["title"])
+    if "category_id" in changes:
+        values["category"] = access_category(actor, changes["category_id"])
+    for flag in ("pinned", "locked", "closed"):
+        if flag in changes:
+            if not isinstance(changes[flag], bool):
+                raise ValidationFailed({flag: "Must be true or false."})
+            values[flag] = changes[flag]
+    for name, value in values.items():
+        setattr(thread, name, value)
+    if db.session.is_modified(thread):
+        events.announce(events.thread_updated, thread=thread)
+    events.commit()
+    return thread

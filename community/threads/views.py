@@ -2,8 +2,10 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import permissions
+from .. import permissions, rate_limits
 from ..errors import Forbidden, ValidationFailed
+from ..extensions import limiter
+from ..web import signed_in_user_key
 from . import services
 
 bp = Blueprint("threads", __name__)
@@ -29,6 +31,8 @@ def category(category_id: int):
 
 
 @bp.route("/c/<int:category_id>/new", methods=["GET", "POST"])
+@limiter.limit(rate_limits.WRITE, methods=["POST"], key_func=signed_in_user_key)
+@limiter.limit(rate_limits.WRITE, methods=["POST"])
 def new_thread(category_id: int):
     category = services.access_category(current_user, category_id)
     errors = {}
@@ -49,10 +53,13 @@ def thread(thread_id: int):
     thread = services.access_thread(current_user, thread_id)
     page = services.list_posts(current_user, thread.id, cursor=request.args.get("cursor"),
                                limit=request.args.get("limit"))
-    return render_template("threads/thread.html", thread=thread, page=page, errors={}, form={})
+    return render_template("threads/thread.html", thread=thread, page=page, errors={}, form={},
+                           first_post_id=services.first_post_id(thread.id))
 
 
 @bp.post("/t/<int:thread_id>/reply")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+@limiter.limit(rate_limits.WRITE)
 def reply(thread_id: int):
     try:
         post = services.do_reply(current_user, thread_id, request.form.get("body"))
@@ -60,12 +67,13 @@ def reply(thread_id: int):
         thread = services.access_thread(current_user, thread_id)
         page = services.list_posts(current_user, thread.id)
         return render_template("threads/thread.html", thread=thread, page=page, errors=failure.fields,
-                               form=request.form), 422
+                               form=request.form, first_post_id=services.first_post_id(thread.id)), 422
     flash("Reply posted.", "success")
     return redirect(url_for("threads.thread", thread_id=thread_id, _anchor=f"post-{post.id}"))
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@limiter.limit(rate_limits.WRITE, methods=["POST"], key_func=signed_in_user_key)
 def edit_post(post_id: int):
     post = services.access_post(current_user, post_id)
     if not permissions.can_edit_post(current_user, post):
@@ -81,3 +89,11 @@ def edit_post(post_id: int):
             return redirect(url_for("threads.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
     form = request.form if errors else {"body": post.body}
     return render_template("threads/edit_post.html", post=post, errors=errors, form=form), 422 if errors else 200
+
+
+@bp.post("/p/<int:post_id>/delete")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+def delete_post(post_id: int):
+    post = services.do_delete_post(current_user, post_id)
+    flash("Post deleted.", "info")
+    return redirect(url_for("threads.thread", thread_id=post.thread_id))

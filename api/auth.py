@@ -1,0 +1,164 @@
+"""Sign-in for apps: JWT access and refresh tokens, one device session per login."""
+import uuid
+
+from flask import current_app, g, request
+from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+from marshmallow import Schema, fields
+
+from community import rate_limits
+from community.accounts import device_sessions, services as accounts
+from community.errors import AuthenticationFailed
+from community.extensions import limiter
+from community.web import public, render_error
+
+from .common import ListArgsSchema, ProfileSchema, api_blueprint, page_schema, viewer
+
+jwt = JWTManager()
+bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in member and their devices.")
+
+
+# Token checks: every failure is a 401 in the error envelope.
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(jwt_header, jwt_payload) -> bool:
+    """Revoked unless its device session is live (one query, which also loads the user)."""
+    session = device_sessions.load_live_device_session(jwt_payload.get("sid"))
+    if session is None or str(session.user_id) != jwt_payload.get("sub"):
+        return True
+    g.device_session = session
+    return False
+
+
+@jwt.user_lookup_loader
+def _user(jwt_header, jwt_payload):
+    return g.device_session.user
+
+
+def _unauthorized(code: str, message: str):
+    return render_error(401, code, message, headers=[("WWW-Authenticate", "Bearer")])
+
+
+jwt.expired_token_loader(lambda header, payload: _unauthorized("token_expired", "The token has expired."))
+jwt.revoked_token_loader(lambda header, payload: _unauthorized("token_revoked", "The token was revoked."))
+jwt.invalid_token_loader(lambda reason: _unauthorized("token_invalid", f"The token is not valid: {reason}"))
+jwt.unauthorized_loader(lambda reason: _unauthorized("token_missing", "Send an access token: Authorization: Bearer <token>."))
+jwt.user_lookup_error_loader(lambda header, payload: _unauthorized("token_invalid", "The token is not valid."))
+
+
+# Schemas
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True)
+    password = fields.String(required=True)
+    device_name = fields.String(load_default="", metadata={"description": "Shown in the session list."})
+
+
+class MeSchema(ProfileSchema):
+    """The signed-in member: their profile plus what only they (and staff) see."""
+
+    email = fields.String()
+    status = fields.String()
+
+
+class TokensSchema(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the access token lives."})
+    user = fields.Nested(MeSchema, required=True)
+
+
+class DeviceSessionSchema(Schema):
+    id = fields.Integer()
+    device_name = fields.String()
+    created_at = fields.DateTime()
+    last_seen_at = fields.DateTime()
+    current = fields.Method("is_current", metadata={"type": "boolean"})
+
+    def is_current(self, session) -> bool:
+        return session.id == g.device_session.id
+
+
+def _token_pair(user, session, refresh_jti: str) -> dict:
+    claims = {"sid": session.id}
+    access = create_access_token(identity=str(user.id), additional_claims=claims)
+    refresh = create_refresh_token(identity=str(user.id), additional_claims={**claims, "jti": refresh_jti})
+    lifetime = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+    return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
+            "expires_in": lifetime, "user": user}
+
+
+def issue_tokens(user, device_name: str | None) -> dict:
+    """Start a device session for `user` and return its first token pair."""
+    refresh_jti = uuid.uuid4().hex
+    session = device_sessions.do_start_device_session(user, device_name, refresh_jti)
+    return _token_pair(user, session, refresh_jti)
+
+
+def _login_account_key() -> str:
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return "login-account:" + (email.strip().lower() if isinstance(email, str) else "")
+
+
+# Routes
+
+
+@bp.post("/auth/login")
+@bp.arguments(LoginSchema)
+@bp.response(200, TokensSchema)
+@bp.error(401, description="Unknown email or wrong password (the same answer for both).")
+@bp.error(429, description="Too many attempts.")
+@bp.doc(security=[])
+@limiter.limit(rate_limits.LOGIN)
+@limiter.limit(rate_limits.LOGIN, key_func=_login_account_key)
+@public
+def login(credentials):
+    user = accounts.authenticate(credentials["email"], credentials["password"])
+    return issue_tokens(user, credentials["device_name"])
+
+
+@bp.post("/auth/refresh")
+@bp.response(200, TokensSchema)
+@bp.error(401, description="Not a live refresh token; re-using a rotated one revokes its session.")
+@bp.doc(security=[{"refreshToken": []}])
+@public
+def refresh():
+    verify_jwt_in_request(refresh=True)
+    claims = get_jwt()
+    new_jti = uuid.uuid4().hex
+    try:
+        session = device_sessions.do_rotate_refresh_token(claims["sid"], claims["jti"], new_jti)
+    except AuthenticationFailed as failure:
+        return _unauthorized(failure.code, failure.message)
+    return _token_pair(session.user, session, new_jti)
+
+
+@bp.post("/auth/logout")
+@bp.response(204)
+def logout():
+    """Revoke this device's access and refresh tokens."""
+    device_sessions.do_end_device_session(viewer(), g.device_session.id)
+
+
+@bp.get("/me")
+@bp.response(200, MeSchema)
+def me():
+    return viewer()
+
+
+@bp.get("/me/sessions")
+@bp.arguments(ListArgsSchema, location="query")
+@bp.response(200, page_schema(DeviceSessionSchema, "DeviceSessionPage"))
+def my_sessions(args):
+    return device_sessions.list_device_sessions(viewer(), args.get("cursor"), args.get("limit"))
+
+
+@bp.delete("/me/sessions/<int:session_id>")
+@bp.response(204)
+@bp.error(404, description="No such live session of yours.")
+def end_session(session_id):
+    """Sign one of your devices out at once."""
+    device_sessions.do_end_device_session(viewer(), session_id)

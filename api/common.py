@@ -1,0 +1,107 @@
+"""What every API module shares: blueprints guarded by bearer tokens, the viewer, list shapes."""
+from flask import current_app, g, request
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from community.errors import Forbidden
+
+from .errors import ErrorSchema
+
+PREFIX = "/api/v1"
+BLUEPRINTS: list[Blueprint] = []
+
+
+def viewer():
+    """The signed-in user of this API request (None on public routes)."""
+    return g.get("viewer")
+
+
+def require_access_token():
+    """Every API route needs a valid access token, except those marked `@public`."""
+    if getattr(current_app.view_functions.get(request.endpoint), "is_public", False):
+        return None
+    verify_jwt_in_request()
+    user = g.device_session.user
+    if user.is_suspended:
+        raise Forbidden("Your account is suspended.", code="account_suspended")
+    g.viewer = user
+    return None
+
+
+def conditional_get(response):
+    """ETag on every successful GET, so an unchanged resource answers 304 to If-None-Match."""
+    if request.method == "GET" and response.status_code == 200 and response.is_json:
+        response.add_etag()
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.make_conditional(request)
+    return response
+
+
+class ApiBlueprint(Blueprint):
+    def error(self, status: int, description: str):
+        """Document an error answer of a route (always the error envelope)."""
+        return self.alt_response(status, schema=ErrorSchema, description=description)
+
+
+def api_blueprint(name: str, description: str) -> ApiBlueprint:
+    blueprint = ApiBlueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description)
+    blueprint.before_request(require_access_token)
+    blueprint.after_request(conditional_get)
+    BLUEPRINTS.append(blueprint)
+    return blueprint
+
+
+def user_rate_key() -> str:
+    """Rate limits count per signed-in user (or per address before sign-in)."""
+    identity = get_jwt_identity() if g.get("viewer") else None
+    return f"user:{identity}" if identity else f"ip:{request.remote_addr}"
+
+
+class Can(fields.Boolean):
+    """A permission flag for the viewer, computed by the policy: `Can(permissions.can_reply)`.
+
+    Clients show or hide actions by these flags and never recompute a rule.
+    """
+
+    def __init__(self, rule, **kwargs):
+        super().__init__(dump_only=True, **kwargs)
+        self.rule = rule
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return bool(self.rule(viewer(), obj))
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return True  # the value comes from the rule, not from an attribute
+
+
+class ListArgsSchema(Schema):
+    limit = fields.Integer(metadata={"description": "Items per page, 1 to 100 (default 20)."})
+    cursor = fields.String(metadata={"description": "The `next_cursor` of the previous page."})
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """`{"items": [...], "next_cursor": "…" | null}` for a given item schema."""
+    return Schema.from_dict(
+        {"items": fields.List(fields.Nested(item_schema), required=True),
+         "next_cursor": fields.String(allow_none=True, required=True)},
+        name=name,
+    )
+
+
+class UserRefSchema(Schema):
+    """Who wrote or did something, as shown next to it."""
+
+    id = fields.Integer()
+    display_name = fields.String()
+    organization = fields.String(attribute="organization_name")
+    job_title = fields.String()
+    role = fields.String()
+
+
+class ProfileSchema(UserRefSchema):
+    """A member's profile as other members see it (no email: customers' addresses stay private)."""
+
+    bio = fields.String()
+    interests = fields.List(fields.String())
+    created_at = fields.DateTime()

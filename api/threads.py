@@ -1,0 +1,181 @@
+"""Categories, threads and posts."""
+from marshmallow import Schema, fields, validate
+
+from community import permissions, rate_limits
+from community.extensions import limiter
+from community.threads import services
+
+from .common import Can, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
+
+bp = api_blueprint("threads", "Categories, discussion threads and their posts.")
+
+
+class CategorySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    position = fields.Integer()
+    staff_only = fields.Boolean()
+    can_create_thread = Can(permissions.can_create_thread)
+
+
+class CategoryCreateSchema(Schema):
+    name = fields.String(required=True)
+    description = fields.String(load_default="")
+    staff_only = fields.Boolean(load_default=False)
+    position = fields.Integer(load_default=None)
+
+
+class PostSchema(Schema):
+    id = fields.Integer()
+    thread_id = fields.Integer()
+    author = fields.Nested(UserRefSchema)
+    body = fields.String(metadata={"description": "Markdown source, for editing."})
+    body_html = fields.String(metadata={"description": "Sanitized HTML, for display."})
+    created_at = fields.DateTime()
+    edited_at = fields.DateTime(allow_none=True)
+    deleted = fields.Function(lambda post: post.deleted_at is not None, metadata={"type": "boolean"})
+    can_edit = Can(permissions.can_edit_post)
+    can_delete = Can(permissions.can_delete_post)
+
+
+class ThreadSchema(Schema):
+    id = fields.Integer()
+    category_id = fields.Integer()
+    title = fields.String()
+    author = fields.Nested(UserRefSchema)
+    created_at = fields.DateTime()
+    last_activity_at = fields.DateTime()
+    reply_count = fields.Integer()
+    pinned = fields.Boolean()
+    locked = fields.Boolean()
+    closed = fields.Boolean()
+    can_reply = Can(permissions.can_reply)
+    can_edit_title = Can(permissions.can_edit_thread_title)
+    can_moderate = Can(permissions.can_moderate_thread)
+
+
+class CreatedThreadSchema(ThreadSchema):
+    first_post = fields.Nested(PostSchema)
+
+
+class ThreadListArgsSchema(ListArgsSchema):
+    category_id = fields.Integer()
+    sort = fields.String(validate=validate.OneOf(services.THREAD_SORTS), load_default="activity")
+
+
+class PostListArgsSchema(ListArgsSchema):
+    since = fields.AwareDateTime(metadata={"description": "Only posts written, edited or deleted after this."})
+
+
+class ThreadCreateSchema(Schema):
+    category_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+
+
+class ThreadUpdateSchema(Schema):
+    title = fields.String()
+    category_id = fields.Integer()
+    pinned = fields.Boolean()
+    locked = fields.Boolean()
+    closed = fields.Boolean()
+
+
+class PostBodySchema(Schema):
+    body = fields.String(required=True)
+
+
+@bp.get("/categories")
+@bp.response(200, Schema.from_dict({"items": fields.List(fields.Nested(CategorySchema))}, name="CategoryList"))
+def list_categories():
+    """The categories you may read, in their display order."""
+    return {"items": services.list_categories(viewer())}
+
+
+@bp.post("/categories")
+@bp.arguments(CategoryCreateSchema)
+@bp.response(201, CategorySchema)
+@bp.error(403, description="Admins only.")
+@bp.error(409, description="A category with that name exists.")
+def create_category(data):
+    return services.do_create_category(viewer(), data["name"], data["description"], data["staff_only"],
+                                       data["position"])
+
+
+@bp.get("/threads")
+@bp.arguments(ThreadListArgsSchema, location="query")
+@bp.response(200, page_schema(ThreadSchema, "ThreadPage"))
+def list_threads(args):
+    """Threads you may read: by latest activity, newest, or most replied."""
+    return services.list_threads(viewer(), category_id=args.get("category_id"), sort=args["sort"],
+                                 cursor=args.get("cursor"), limit=args.get("limit"))
+
+
+@bp.post("/threads")
+@bp.arguments(ThreadCreateSchema)
+@bp.response(201, CreatedThreadSchema)
+@bp.error(404, description="No such category (or not one you may read).")
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+@limiter.limit(rate_limits.WRITE)
+def create_thread(data):
+    thread = services.do_create_thread(viewer(), data["category_id"], data["title"], data["body"])
+    thread.first_post = services.list_posts(viewer(), thread.id, limit=1).items[0]
+    return thread
+
+
+@bp.get("/threads/<int:thread_id>")
+@bp.response(200, ThreadSchema)
+@bp.error(404, description="No such thread (or not one you may read).")
+def get_thread(thread_id):
+    return services.access_thread(viewer(), thread_id)
+
+
+@bp.patch("/threads/<int:thread_id>")
+@bp.arguments(ThreadUpdateSchema)
+@bp.response(200, ThreadSchema)
+@bp.error(403, description="Only the author may retitle; everything else is for staff.")
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+def update_thread(changes, thread_id):
+    return services.do_update_thread(viewer(), thread_id, changes)
+
+
+@bp.get("/threads/<int:thread_id>/posts")
+@bp.arguments(PostListArgsSchema, location="query")
+@bp.response(200, page_schema(PostSchema, "PostPage"))
+def list_posts(args, thread_id):
+    """Posts oldest first; `since` catches up on what changed while offline."""
+    return services.list_posts(viewer(), thread_id, cursor=args.get("cursor"), limit=args.get("limit"),
+                               since=args.get("since"))
+
+
+@bp.post("/threads/<int:thread_id>/posts")
+@bp.arguments(PostBodySchema)
+@bp.response(201, PostSchema)
+@bp.error(409, description="The thread is locked or closed.")
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+@limiter.limit(rate_limits.WRITE)
+def reply(data, thread_id):
+    return services.do_reply(viewer(), thread_id, data["body"])
+
+
+@bp.get("/posts/<int:post_id>")
+@bp.response(200, PostSchema)
+def get_post(post_id):
+    return services.access_post(viewer(), post_id)
+
+
+@bp.patch("/posts/<int:post_id>")
+@bp.arguments(PostBodySchema)
+@bp.response(200, PostSchema)
+@bp.error(403, description="Not your post (and you are not staff).")
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+def edit_post(data, post_id):
+    return services.do_edit_post(viewer(), post_id, data["body"])
+
+
+@bp.delete("/posts/<int:post_id>")
+@bp.response(204)
+@bp.error(409, description="The first post goes only with its thread.")
+def delete_post(post_id):
+    services.do_delete_post(viewer(), post_id)
