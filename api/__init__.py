@@ -2,7 +2,7 @@
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, docs, threads, users
+from . import auth, docs, notifications, threads, users
 from community.extensions import csrf
 
 from .common import BLUEPRINTS

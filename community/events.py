@@ -17,6 +17,7 @@ thread_updated = signals.signal("thread.updated")
 post_created = signals.signal("post.created")
 post_updated = signals.signal("post.updated")
 user_joined = signals.signal("user.joined")
+notification_created = signals.signal("notification.created")
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"

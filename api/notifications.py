@@ -1,0 +1,50 @@
+"""The signed-in member's notifications."""
+from marshmallow import Schema, fields
+
+from community.notifications import services
+
+from .common import ListArgsSchema, UserRefSchema, api_blueprint, page_schema, viewer
+
+bp = api_blueprint("notifications", "What concerns you: replies, answers, meetings, moderation outcomes.")
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    thread_id = fields.Integer(allow_none=True)
+    idea_id = fields.Integer(allow_none=True)
+    event_id = fields.Integer(allow_none=True)
+    actor = fields.Nested(UserRefSchema, allow_none=True)
+    count = fields.Integer(metadata={"description": "How many happenings this one groups."})
+    read = fields.Boolean()
+    created_at = fields.DateTime(attribute="updated_at", metadata={"description": "When it last happened."})
+    text = fields.String()
+
+
+class NotificationListArgsSchema(ListArgsSchema):
+    since = fields.AwareDateTime(metadata={"description": "Only notifications new or updated after this."})
+    unread = fields.Boolean(load_default=False)
+
+
+class MarkReadSchema(Schema):
+    ids = fields.List(fields.Integer(), metadata={"description": "Leave out to mark all read."})
+
+
+class UnreadCountSchema(Schema):
+    unread_count = fields.Integer()
+
+
+@bp.get("/notifications")
+@bp.arguments(NotificationListArgsSchema, location="query")
+@bp.response(200, page_schema(NotificationSchema, "NotificationPage"))
+def list_notifications(args):
+    """Newest first; `since` catches up after being offline."""
+    return services.list_notifications(viewer(), cursor=args.get("cursor"), limit=args.get("limit"),
+                                       since=args.get("since"), unread_only=args["unread"])
+
+
+@bp.post("/notifications/read")
+@bp.arguments(MarkReadSchema)
+@bp.response(200, UnreadCountSchema)
+def mark_read(data):
+    return {"unread_count": services.do_mark_read(viewer(), data.get("ids"))}
