@@ -2,11 +2,13 @@
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, docs, notifications, threads, users
 from community.extensions import csrf
 
-from .common import BLUEPRINTS
+from . import auth, docs, notifications, threads, users
 from .errors import ErrorSchema, register_errors
+
+# One module per resource, each with its token-guarded blueprint `bp`.
+RESOURCES = (auth, threads, users, notifications)
 
 
 class RoundtableApi(Api):
@@ -30,9 +32,10 @@ def init_api(app: Flask) -> None:
                                                        "description": "An access token from /auth/login."})
     api.spec.components.security_scheme("refreshToken", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                                          "description": "A refresh token (only for /auth/refresh)."})
-    for blueprint in BLUEPRINTS:
+    blueprints = [module.bp for module in RESOURCES]
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens are never sent by a browser on its own
-    app.config["TOKEN_AUTH_BLUEPRINTS"] = {blueprint.name for blueprint in BLUEPRINTS}
+    app.config["TOKEN_AUTH_BLUEPRINTS"] = {blueprint.name for blueprint in blueprints}
     app.extensions[docs.API_EXTENSION] = api
     app.register_blueprint(docs.docs)

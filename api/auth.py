@@ -6,7 +6,8 @@ from flask_jwt_extended import JWTManager, create_access_token, create_refresh_t
 from marshmallow import Schema, fields
 
 from community import rate_limits
-from community.accounts import device_sessions, services as accounts
+from community.accounts import device_sessions
+from community.accounts import services as accounts
 from community.errors import AuthenticationFailed
 from community.extensions import limiter
 from community.web import public, render_error
@@ -42,7 +43,8 @@ def _unauthorized(code: str, message: str):
 jwt.expired_token_loader(lambda header, payload: _unauthorized("token_expired", "The token has expired."))
 jwt.revoked_token_loader(lambda header, payload: _unauthorized("token_revoked", "The token was revoked."))
 jwt.invalid_token_loader(lambda reason: _unauthorized("token_invalid", f"The token is not valid: {reason}"))
-jwt.unauthorized_loader(lambda reason: _unauthorized("token_missing", "Send an access token: Authorization: Bearer <token>."))
+jwt.unauthorized_loader(
+    lambda reason: _unauthorized("token_missing", "Send an access token: Authorization: Bearer <token>."))
 jwt.user_lookup_error_loader(lambda header, payload: _unauthorized("token_invalid", "The token is not valid."))
 
 

@@ -9,7 +9,6 @@ from community.errors import Forbidden
 from .errors import ErrorSchema
 
 PREFIX = "/api/v1"
-BLUEPRINTS: list[Blueprint] = []
 
 
 def viewer():
@@ -48,7 +47,6 @@ def api_blueprint(name: str, description: str) -> ApiBlueprint:
     blueprint = ApiBlueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description)
     blueprint.before_request(require_access_token)
     blueprint.after_request(conditional_get)
-    BLUEPRINTS.append(blueprint)
     return blueprint
 
 

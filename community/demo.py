@@ -62,7 +62,7 @@ def seed_demo_community() -> list[str]:
         return ["The database already has members; nothing seeded.", *header]
     password_hash = generate_password_hash(DEMO_PASSWORD)
     people = {}
-    for email, name, organization, title, role, interests in PEOPLE:
+    for email, name, organization, title, role, _ in PEOPLE:
         user = User(email=email, display_name=name, password_hash=password_hash, job_title=title, role=role,
                     organization=accounts.find_or_create_organization(organization))
         db.session.add(user)

@@ -2,9 +2,10 @@
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, or_
 
@@ -49,7 +50,7 @@ def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
     if not isinstance(raw, list) or len(raw) != len(kinds):
         raise invalid
     values = []
-    for value, kind in zip(raw, kinds):
+    for value, kind in zip(raw, kinds, strict=False):
         try:
             if kind is datetime:
                 value = datetime.fromisoformat(value)
@@ -82,9 +83,9 @@ class Keyset:
         """The WHERE clause selecting rows strictly after the cursor's position."""
         values = _decode(cursor, self.kinds)
         clauses = []
-        for i, (column, value) in enumerate(zip(self.columns, values)):
+        for i, (column, value) in enumerate(zip(self.columns, values, strict=False)):
             beyond = column < value if self.descending else column > value
-            equal_before = [c == v for c, v in zip(self.columns[:i], values[:i])]
+            equal_before = [c == v for c, v in zip(self.columns[:i], values[:i], strict=False)]
             clauses.append(and_(*equal_before, beyond))
         return or_(*clauses)
 

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from wsgi import create_app
 from community.database import db
+from wsgi import create_app
 
 from .factories import People, make_people
 

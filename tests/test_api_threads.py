@@ -1,5 +1,5 @@
 """Categories, threads and posts through the API: the same rules as the web."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -113,7 +113,7 @@ def test_bad_list_parameters_are_422(people, api_as, query, field):
 
 def test_posts_since_catches_up_on_new_and_edited_posts(app, people, places, make, api_as):
     thread = make(make_thread, people.member, places["public"], replies=2)
-    checkpoint = datetime.now(timezone.utc)
+    checkpoint = datetime.now(UTC)
     with app.app_context():
         old = db.session.query(Post).filter_by(thread_id=thread.id).order_by(Post.id).all()
         for post in old:
@@ -183,9 +183,8 @@ def test_user_profiles(people, api_as):
 
 
 def _list_queries(app, api, url) -> int:
-    with app.app_context():
-        with count_queries() as statements:
-            assert api.get(url).status_code == 200
+    with app.app_context(), count_queries() as statements:
+        assert api.get(url).status_code == 200
     return len(statements)
 
 
@@ -203,7 +202,8 @@ def test_thread_and_post_lists_have_bounded_queries(app, make, api_as, people):
     small_category, small_thread = make(build, 1)
     large_category, large_thread = make(build, 20)
     member = api_as(people.member)
-    for small, large in ((f"/api/v1/threads?category_id={small_category}", f"/api/v1/threads?category_id={large_category}"),
+    for small, large in ((f"/api/v1/threads?category_id={small_category}",
+                          f"/api/v1/threads?category_id={large_category}"),
                          ("/api/v1/threads?limit=1", "/api/v1/threads?limit=40"),
                          (f"/api/v1/threads/{small_thread}/posts", f"/api/v1/threads/{large_thread}/posts")):
         assert _list_queries(app, member, small) == _list_queries(app, member, large)

@@ -1,8 +1,8 @@
 """The app factory honours what it is given and what the environment says."""
 import pytest
 
-from wsgi import create_app
 from community.config import ConfigurationError
+from wsgi import create_app
 
 
 def test_create_app_honours_its_settings(tmp_path):

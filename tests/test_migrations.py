@@ -18,4 +18,5 @@ def test_migrations_go_down_and_up_again(app_context):
         assert db.inspect(connection).get_table_names() == ["alembic_version"]
     upgrade()
     with db.engine.connect() as connection:
-        assert {"users", "threads", "posts", "categories", "invitations"} <= set(db.inspect(connection).get_table_names())
+        tables = set(db.inspect(connection).get_table_names())
+    assert {"users", "threads", "posts", "categories", "invitations"} <= tables

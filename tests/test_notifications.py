@@ -1,5 +1,5 @@
 """Stored notifications: who gets them, grouping, privacy, reading them on the web and the API."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -89,7 +89,7 @@ def test_nobody_marks_someone_elses_notifications(app, people, thread, api_as):
 
 def test_since_returns_only_what_changed(app, people, thread, api_as):
     _notify(app, [people.outsider], people.member, thread.id, kind="old")
-    checkpoint = datetime.now(timezone.utc)
+    checkpoint = datetime.now(UTC)
     with app.app_context():
         db.session.query(Notification).update({"updated_at": checkpoint - timedelta(minutes=1)})
         db.session.commit()

@@ -1,5 +1,5 @@
 """Keyset cursors: opaque, validated, never OFFSET."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -33,7 +33,7 @@ def test_bad_cursors_are_refused(cursor):
 
 
 def test_a_cursor_selects_rows_strictly_after_its_position():
-    when = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
+    when = datetime(2026, 5, 1, 12, tzinfo=UTC)
     clause = ACTIVITY.after(_encode([when, 7]))
     sql = str(clause.compile(compile_kwargs={"literal_binds": True}))
     assert "threads.last_activity_at <" in sql and "threads.id < 7" in sql

@@ -18,9 +18,8 @@ def _queries_for(app, user_id, url) -> list[str]:
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
-    with app.app_context():
-        with count_queries() as statements:
-            response = client.get(url)
+    with app.app_context(), count_queries() as statements:
+        response = client.get(url)
     assert response.status_code == 200
     return statements
 

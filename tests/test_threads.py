@@ -4,12 +4,12 @@ from sqlalchemy import func, select
 
 from community import events
 from community.database import db
-from community.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from community.errors import Conflict, NotFound, ValidationFailed
 from community.threads import services
 from community.threads.models import Post, Thread
 
-from .html_safety import executable_markup
 from .factories import make_category, make_post, make_thread
+from .html_safety import executable_markup
 
 
 @pytest.fixture
@@ -203,7 +203,7 @@ def test_bad_threads_are_refused_and_nothing_is_written(app, people, places, log
     form = {key: value for key, value in (("title", title), ("body", body)) if value is not None}
     response = login_as(people.member).post(f"/c/{places['public'].id}/new", form)
     assert response.status_code == 422
-    assert 'aria-invalid="true" aria-describedby="%s-error"' % field in response.get_data(as_text=True)
+    assert f'aria-invalid="true" aria-describedby="{field}-error"' in response.get_data(as_text=True)
     assert _count(app, Thread) == 0 and _count(app, Post) == 0
 
 

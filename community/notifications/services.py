@@ -1,6 +1,6 @@
 """Stored notifications: written in the transaction of what caused them, pushed after commit."""
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import func, or_, select, update
 
