@@ -24,7 +24,12 @@ demo: install
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
 	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install
+# The JavaScript Socket.IO client for the interop test, when Node is installed (else that test skips).
+tests/js/node_modules: tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --silent; \
+	else echo "npm not found: the JavaScript client test will be skipped"; fi
+
+test: install tests/js/node_modules
 	$(BIN)/pytest
 
 clean:

@@ -2,7 +2,7 @@
 from flask import Flask
 from flask_smorest import Api
 
-from community.extensions import csrf
+from community.extensions import csrf, jwt
 
 from . import auth, docs, notifications, threads, users
 from .errors import ErrorSchema, register_errors
@@ -26,7 +26,7 @@ def init_api(app: Flask) -> None:
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     register_errors(app)
-    auth.jwt.init_app(app)
+    jwt.init_app(app)
     api = RoundtableApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                                        "description": "An access token from /auth/login."})

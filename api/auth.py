@@ -2,19 +2,18 @@
 import uuid
 
 from flask import current_app, g, request
-from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 from marshmallow import Schema, fields
 
 from community import rate_limits
 from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.errors import AuthenticationFailed
-from community.extensions import limiter
+from community.extensions import jwt, limiter
 from community.web import public, render_error
 
 from .common import ListArgsSchema, ProfileSchema, api_blueprint, page_schema, viewer
 
-jwt = JWTManager()
 bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in member and their devices.")
 
 

@@ -44,13 +44,19 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SMTP_URL": os.environ.get("SMTP_URL") or None,
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # A lost Redis must not take requests down: limits fall back to memory meanwhile.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "REALTIME_SWEEP_SECONDS": float(os.environ.get("REALTIME_SWEEP_SECONDS") or 20),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "roundtable_session",
         "PERMANENT_SESSION_LIFETIME": 14 * 24 * 3600,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pre-ping hands out only live connections, so a restarted PostgreSQL costs no request;
+        # the pool is sized for a gevent worker's concurrency (DB_POOL_SIZE).
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
     }
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
@@ -60,6 +66,14 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
     settings.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=30))
     settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
+
+
+def _engine_options() -> dict:
+    url = os.environ.get("DATABASE_URL") or ""
+    options = {"pool_pre_ping": True}
+    if url.startswith(("postgres", "postgresql")):
+        options.update(pool_size=int(os.environ.get("DB_POOL_SIZE", "10")), max_overflow=20, pool_timeout=10)
+    return options
 
 
 def _with_psycopg(url: str) -> str:

@@ -1,8 +1,10 @@
 """The Flask extensions, created once and initialised by `create_app`."""
+from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -13,8 +15,11 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# Initialised by the entry points that use them: `api` (tokens) and `realtime` (pushes).
+jwt = JWTManager()
+socketio = SocketIO()
 
-__all__ = ["db", "migrate", "csrf", "login_manager", "limiter"]
+__all__ = ["db", "migrate", "csrf", "login_manager", "limiter", "jwt", "socketio"]
 
 
 @event.listens_for(Engine, "connect")

@@ -1,7 +1,7 @@
 """Fixtures shared by every test: the app on each database backend, clients, named people.
 
 Every test that uses `app` runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
-With REQUIRE_POSTGRES=1 (CI) a missing PostgreSQL is an error, not a skip.
+With REQUIRE_SERVICES=1 (CI) a missing PostgreSQL, redis-server or Node is an error, not a skip.
 """
 import os
 import re
@@ -15,14 +15,24 @@ from community.database import db
 from wsgi import create_app
 
 from .factories import People, make_people
+from .live_server import LiveServer
+from .realtime_client import App
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def require_service(available: bool, what: str) -> None:
+    """Skip a test whose service is missing, or fail when CI says every service must be there."""
+    if available:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {what} is not available", pytrace=False)
+    pytest.skip(f"needs {what}")
+
+
 def _postgres_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
-    if not url and os.environ.get("REQUIRE_POSTGRES") == "1":
-        pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", pytrace=False)
+    require_service(bool(url), "PostgreSQL (TEST_DATABASE_URL)")
     return url
 
 
@@ -49,8 +59,6 @@ def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
     url = _postgres_url()
-    if not url:
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
     _reset_postgres(url)
     return url
 
@@ -267,3 +275,32 @@ def assert_error(response, status: int, code: str | None = None):
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+@pytest.fixture(scope="module")
+def realtime_server(tmp_path_factory):
+    """The app served by `flask run` on the embedded database, migrated and seeded with the demo."""
+    database = tmp_path_factory.mktemp("realtime") / "live.sqlite"
+    live = LiveServer({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "realtime-test-" + "k" * 32,
+                       "RATELIMIT_ENABLED": "false", "REALTIME_SWEEP_SECONDS": "1"})
+    live.command("db", "upgrade")
+    live.command("seed-demo")
+    live.start()
+    live.database = f"sqlite:///{database}"
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def apps(realtime_server):
+    """`apps(email)` opens a demo member's app against the realtime server; closed afterwards."""
+    opened = []
+
+    def open_app(email):
+        app = App(realtime_server, email)
+        opened.append(app)
+        return app
+
+    yield open_app
+    for app in opened:
+        app.close()

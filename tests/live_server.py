@@ -18,10 +18,14 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, env: dict[str, str]):
+    """`flask run` (development) or, with production=True, gunicorn with its shipped config."""
+
+    def __init__(self, env: dict[str, str], production: bool = False, log_path: Path | None = None):
         self.env = {**os.environ, **env}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.production = production
+        self.log_path = log_path
         self.process = None
 
     def command(self, *args: str) -> str:
@@ -31,9 +35,16 @@ class LiveServer:
         return result.stdout
 
     def start(self) -> "LiveServer":
-        self.process = subprocess.Popen([*FLASK, "run", "--host", "127.0.0.1", "--port", str(self.port)],
-                                        cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        if self.production:
+            command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"]
+        else:
+            command = [*FLASK, "run", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.log_path:
+            with open(self.log_path, "ab") as log:  # the child keeps its own copy of the handle
+                self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        else:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -52,3 +63,29 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, so a test may stop and start it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -57,6 +57,13 @@ def thread(thread_id: int):
                            first_post_id=services.first_post_id(thread.id))
 
 
+@bp.get("/p/<int:post_id>/fragment")
+def post_fragment(post_id: int):
+    """One post rendered for the viewer, for live pages that were told it appeared or changed."""
+    post = services.access_post(current_user, post_id)
+    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id))
+
+
 @bp.post("/t/<int:thread_id>/reply")
 @limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
 @limiter.limit(rate_limits.WRITE)

@@ -1,0 +1,22 @@
+"""Production serving: `gunicorn -c gunicorn.conf.py` (reads the same environment as the app).
+
+One gevent worker per process: it serves thousands of concurrent WebSockets, and Socket.IO
+needs each client to stay on one process. Scale out by running several such processes (on
+several ports or machines) behind a load balancer with sticky sessions, all sharing
+PostgreSQL and Redis (REDIS_URL) — see the README.
+"""
+import os
+
+wsgi_app = "wsgi:create_app()"
+bind = [os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")]
+worker_class = "gevent"
+workers = 1
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "2000"))
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+access_log_format = '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": %(B)s, "ms": %(M)s}'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

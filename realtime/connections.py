@@ -1,0 +1,153 @@
+"""Who is connected: token checks on connect, personal rooms, subscriptions, and the sweep that
+drops sockets of members who were suspended or signed out."""
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app, request
+from flask_jwt_extended import create_access_token, decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
+from jwt import PyJWTError
+from sqlalchemy import select
+
+from community.accounts.models import DeviceSession, User
+from community.database import db
+from community.extensions import socketio
+
+from .rooms import room_error
+
+logger = logging.getLogger(__name__)
+
+WEB_TOKEN_LIFETIME = timedelta(minutes=10)
+
+
+@dataclass
+class Connection:
+    user_id: int
+    device_session_id: int | None  # None for a web page, which signs in with its cookie session
+    rooms: set[str] = field(default_factory=set)
+
+
+# This process's sockets (each socket lives on exactly one process).
+connections: dict[str, Connection] = {}
+
+
+def web_socket_token(user: User) -> str:
+    """A short-lived token for a signed-in web page to open its socket. It has no device
+    session, so the REST API refuses it; only the socket connect accepts it."""
+    return create_access_token(identity=str(user.id), additional_claims={"web": True},
+                               expires_delta=WEB_TOKEN_LIFETIME)
+
+
+def _authenticate(auth) -> Connection | None:
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        claims = decode_token(token)
+    except (PyJWTError, JWTExtendedException):
+        return None
+    if claims.get("type") != "access" or not str(claims.get("sub", "")).isdigit():
+        return None
+    user_id = int(claims["sub"])
+    if claims.get("web"):
+        user = db.session.get(User, user_id)
+        return Connection(user_id, None) if user is not None and not user.is_suspended else None
+    session = db.session.get(DeviceSession, claims.get("sid")) if isinstance(claims.get("sid"), int) else None
+    if session is None or not session.is_live or session.user_id != user_id or session.user.is_suspended:
+        return None
+    return Connection(user_id, session.id)
+
+
+def _current_user() -> User | None:
+    connection = connections.get(request.sid)
+    return db.session.get(User, connection.user_id) if connection else None
+
+
+_sweeper_started = False
+
+
+def _start_sweeper_once() -> None:
+    global _sweeper_started
+    if not _sweeper_started:
+        _sweeper_started = True
+        app = current_app._get_current_object()
+        socketio.start_background_task(run_sweeper, app, app.config["REALTIME_SWEEP_SECONDS"])
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    connection = _authenticate(auth)
+    if connection is None:
+        raise ConnectionRefusedError("unauthorized")
+    _start_sweeper_once()
+    connections[request.sid] = connection
+    room = f"user:{connection.user_id}"
+    join_room(room)
+    connection.rooms.add(room)
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_):
+    connections.pop(request.sid, None)
+
+
+def _room_of(data):
+    return data.get("room") if isinstance(data, dict) else None
+
+
+@socketio.on("subscribe")
+def on_subscribe(data=None):
+    user, room = _current_user(), _room_of(data)
+    error = "forbidden" if user is None else room_error(user, room)
+    if error:
+        return {"ok": False, "error": error}
+    join_room(room)
+    connections[request.sid].rooms.add(room)
+    return {"ok": True}
+
+
+@socketio.on("unsubscribe")
+def on_unsubscribe(data=None):
+    room = _room_of(data)
+    connection = connections.get(request.sid)
+    if connection is None or room not in connection.rooms or room.startswith("user:"):
+        return {"ok": False, "error": "not_found"}
+    leave_room(room)
+    connection.rooms.discard(room)
+    return {"ok": True}
+
+
+def sweep_once() -> list[str]:
+    """Disconnect this process's sockets whose member was suspended or whose device session
+    was revoked; returns the socket ids dropped."""
+    if not connections:
+        return []
+    snapshot = dict(connections)
+    users = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_({c.user_id for c in snapshot.values()})))}
+    session_ids = {c.device_session_id for c in snapshot.values() if c.device_session_id}
+    live = set(db.session.scalars(
+        select(DeviceSession.id).where(DeviceSession.id.in_(session_ids), DeviceSession.revoked_at.is_(None))))
+    dropped = []
+    for sid, connection in snapshot.items():
+        user = users.get(connection.user_id)
+        revoked = connection.device_session_id is not None and connection.device_session_id not in live
+        if user is None or user.is_suspended or revoked:
+            dropped.append(sid)
+            connections.pop(sid, None)
+            socketio.server.disconnect(sid, namespace="/")
+    db.session.remove()
+    return dropped
+
+
+def run_sweeper(app, every_seconds: float) -> None:
+    """Background task: sweep every few seconds, for as long as the process lives."""
+    while True:
+        socketio.sleep(every_seconds)
+        try:
+            with app.app_context():
+                sweep_once()
+        except Exception:  # a database hiccup must not end the sweeper
+            logger.exception("socket sweep failed")

@@ -1,0 +1,27 @@
+from sqlalchemy import BigInteger, String
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from community.database import db
+
+
+class RoomSequence(db.Model):
+    """The last sequence number pushed to each room, kept in the database so it survives
+    restarts and is shared by every server process."""
+
+    __tablename__ = "room_sequences"
+
+    room: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def next_seq(room: str) -> int:
+    """One more than the room's previous push, atomically (an upsert with RETURNING)."""
+    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(RoomSequence)
+    statement = (
+        insert.values(room=room, seq=1)
+        .on_conflict_do_update(index_elements=[RoomSequence.room], set_={"seq": RoomSequence.seq + 1})
+        .returning(RoomSequence.seq)
+    )
+    with db.engine.begin() as connection:
+        return connection.execute(statement).scalar_one()

@@ -1,0 +1,190 @@
+"""Realtime over real WebSockets: a real server process, python-socketio clients, the contract's
+connect auth, room permissions, event shapes, sequence numbers, catch-up and revocation."""
+import re
+import time
+
+import pytest
+import requests
+import socketio
+import sqlalchemy as sa
+
+from community.demo import DEMO_PASSWORD
+
+from .realtime_client import thread_in
+
+CONTRACT_FIELDS = {"type", "id", "ts", "room", "seq"}
+
+
+def test_connect_needs_a_valid_access_token(realtime_server, apps):
+    alice = apps("alice@acme.test")
+    for auth in (None, {}, {"token": ""}, {"token": "garbage"}, {"token": alice.tokens["refresh_token"]}):
+        client = socketio.Client(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            client.connect(realtime_server.url, auth=auth, transports=["websocket"], wait_timeout=5)
+    alice.connect()
+    assert alice.socket.connected
+
+
+def test_a_revoked_token_is_refused(realtime_server, apps):
+    alice = apps("alice@acme.test")
+    assert alice.api("POST", "/auth/logout").status_code == 204
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        alice.connect()
+
+
+def test_rooms_are_permission_checks(realtime_server, apps):
+    alice, moderator = apps("alice@acme.test").connect(), apps("mod@roundtable.test").connect()
+    public = thread_in(alice, "General")
+    secret = thread_in(moderator, "Staff lounge")
+    assert alice.subscribe(f"thread:{public['id']}") == {"ok": True}
+    assert alice.subscribe(f"thread:{secret['id']}") == {"ok": False, "error": "not_found"}
+    assert alice.subscribe("thread:999999") == {"ok": False, "error": "not_found"}
+    assert alice.subscribe("moderation") == {"ok": False, "error": "forbidden"}
+    assert alice.subscribe("user:1") == {"ok": False, "error": "forbidden"}
+    for bogus in ("", "thread", "thread:abc", "thread:0", "nonsense:1", 42, None):
+        assert alice.subscribe(bogus) == {"ok": False, "error": "not_found"}
+    assert moderator.subscribe("moderation") == {"ok": True}
+    assert moderator.subscribe(f"thread:{secret['id']}") == {"ok": True}
+    assert alice.socket.call("unsubscribe", {"room": f"thread:{public['id']}"}) == {"ok": True}
+    assert alice.socket.call("unsubscribe", {"room": "thread:123456"}) == {"ok": False, "error": "not_found"}
+
+
+def test_new_posts_are_pushed_with_the_contract_fields_and_consecutive_seq(realtime_server, apps):
+    alice, bob = apps("alice@acme.test").connect(), apps("bob@globex.test").connect()
+    thread = thread_in(alice, "General")
+    assert alice.subscribe(f"thread:{thread['id']}") == {"ok": True}
+    first = bob.api("POST", f"/threads/{thread['id']}/posts", json={"body": "one"}).json()
+    second = bob.api("POST", f"/threads/{thread['id']}/posts", json={"body": "two"}).json()
+    (name1, event1), (name2, event2) = alice.next_event(), alice.next_event()
+    assert name1 == name2 == "post.created"
+    assert set(event1) >= CONTRACT_FIELDS and event1["type"] == "post.created"
+    assert event1["room"] == f"thread:{thread['id']}" and event2["seq"] == event1["seq"] + 1
+    assert event1["id"] != event2["id"]
+    assert [event1["post"]["id"], event2["post"]["id"]] == [first["id"], second["id"]]
+    assert event1["post"]["body_html"] == "<p>one</p>\n" and "can_edit" not in event1["post"]
+    bob.no_event(0.5)  # not subscribed to that thread
+
+
+def test_edits_and_thread_changes_are_pushed(realtime_server, apps):
+    alice, moderator = apps("alice@acme.test").connect(), apps("mod@roundtable.test")
+    thread = thread_in(alice, "General")
+    alice.subscribe(f"thread:{thread['id']}")
+    post_id = thread["first_post"]["id"]
+    alice.api("PATCH", f"/posts/{post_id}", json={"body": "edited start"})
+    name, event = alice.next_event()
+    assert name == "post.updated" and event["post"]["body"] == "edited start"
+    moderator.api("PATCH", f"/threads/{thread['id']}", json={"pinned": True})
+    name, event = alice.next_event()
+    assert name == "thread.updated" and event["thread"]["pinned"] is True
+
+
+def test_a_rejected_change_pushes_nothing(realtime_server, apps):
+    alice = apps("alice@acme.test").connect()
+    thread = thread_in(alice, "General")
+    alice.subscribe(f"thread:{thread['id']}")
+    assert alice.api("POST", f"/threads/{thread['id']}/posts", json={"body": "   "}).status_code == 422
+    alice.no_event(1.0)
+
+
+def test_a_deleted_post_is_announced_without_its_body(realtime_server, apps):
+    alice, bob = apps("alice@acme.test").connect(), apps("bob@globex.test")
+    thread = thread_in(alice, "General")
+    reply = bob.api("POST", f"/threads/{thread['id']}/posts", json={"body": "regrettable"}).json()
+    alice.subscribe(f"thread:{thread['id']}")
+    assert bob.api("DELETE", f"/posts/{reply['id']}").status_code == 204
+    name, event = alice.next_event()
+    assert name == "post.updated" and event["post"] == {"id": reply["id"], "thread_id": thread["id"],
+                                                         "deleted": True}
+
+
+def test_a_socket_gets_nothing_from_a_room_it_lost_access_to(realtime_server, apps):
+    alice, moderator = apps("alice@acme.test").connect(), apps("mod@roundtable.test").connect()
+    thread = thread_in(alice, "General")
+    assert alice.subscribe(f"thread:{thread['id']}") == {"ok": True}
+    assert moderator.subscribe(f"thread:{thread['id']}") == {"ok": True}
+    categories = {c["name"]: c["id"] for c in moderator.api("GET", "/categories").json()["items"]}
+    moved = moderator.api("PATCH", f"/threads/{thread['id']}", json={"category_id": categories["Staff lounge"]})
+    assert moved.status_code == 200
+    moderator.api("POST", f"/threads/{thread['id']}/posts", json={"body": "staff only now"})
+    names = [moderator.next_event()[0] for _ in range(2)]
+    assert names == ["thread.updated", "post.created"]
+    alice.no_event(1.5)
+    assert alice.subscribe(f"thread:{thread['id']}") == {"ok": False, "error": "not_found"}
+
+
+def test_signed_out_and_suspended_members_are_disconnected(realtime_server, apps):
+    alice, carla = apps("alice@acme.test").connect(), apps("carla@initech.test").connect()
+    assert alice.api("POST", "/auth/logout").status_code == 204
+    engine = sa.create_engine(realtime_server.database)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE users SET suspended_until = '2999-01-01 00:00:00' "
+                                   "WHERE email = 'carla@initech.test'"))
+    try:
+        deadline = time.monotonic() + 10
+        while (alice.socket.connected or carla.socket.connected) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not alice.socket.connected and not carla.socket.connected
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE users SET suspended_until = NULL WHERE email = 'carla@initech.test'"))
+        engine.dispose()
+
+
+def test_a_client_that_missed_pushes_catches_up_exactly(realtime_server, apps):
+    alice, bob = apps("alice@acme.test").connect(), apps("bob@globex.test")
+    thread = thread_in(alice, "General")
+    room = f"thread:{thread['id']}"
+    alice.subscribe(room)
+    bob.api("POST", f"/threads/{thread['id']}/posts", json={"body": "seen live"})
+    _, seen = alice.next_event()
+    checkpoint = seen["ts"]
+    alice.close()  # the app goes offline
+    missed = [bob.api("POST", f"/threads/{thread['id']}/posts", json={"body": f"missed {i}"}).json()
+              for i in range(3)]
+    alice.connect()
+    alice.subscribe(room)
+    latest = bob.api("POST", f"/threads/{thread['id']}/posts", json={"body": "after reconnect"}).json()
+    _, event = alice.next_event()
+    assert event["seq"] == seen["seq"] + 4  # the gap says three pushes were missed
+    caught_up = alice.api("GET", f"/threads/{thread['id']}/posts", params={"since": checkpoint}).json()["items"]
+    assert [p["id"] for p in caught_up] == [p["id"] for p in missed] + [latest["id"]]
+
+
+def _web_session(server, email):
+    """A browser session signed in through the real login form."""
+    browser = requests.Session()
+    page = browser.get(f"{server.url}/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = browser.post(f"{server.url}/login", data={"csrf_token": token, "email": email,
+                                                         "password": DEMO_PASSWORD}, timeout=10)
+    assert response.ok
+    return browser
+
+
+def test_thread_pages_are_live_with_a_web_only_socket_token(realtime_server, apps):
+    alice = apps("alice@acme.test")
+    thread = thread_in(alice, "General")
+    browser = _web_session(realtime_server, "bob@globex.test")
+    page = browser.get(f"{realtime_server.url}/t/{thread['id']}", timeout=10).text
+    assert f'data-live-room="thread:{thread["id"]}"' in page
+    assert "vendor/socket.io.min.js" in page and "live.js" in page
+    web_token = re.search(r'data-socket-token="([^"]+)"', page).group(1)
+
+    socket = socketio.Client(reconnection=False)
+    received = []
+    socket.on("post.created", received.append)
+    socket.connect(realtime_server.url, auth={"token": web_token}, transports=["websocket"], wait_timeout=10)
+    try:
+        assert socket.call("subscribe", {"room": f"thread:{thread['id']}"}, timeout=10) == {"ok": True}
+        reply = alice.api("POST", f"/threads/{thread['id']}/posts", json={"body": "seen by the page"}).json()
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert received and received[0]["post"]["id"] == reply["id"]
+    finally:
+        socket.disconnect()
+    fragment = browser.get(f"{realtime_server.url}/p/{reply['id']}/fragment", timeout=10)
+    assert fragment.ok and f'id="post-{reply["id"]}"' in fragment.text and "seen by the page" in fragment.text
+    # The page's token opens sockets only: the REST API refuses it.
+    api = browser.get(f"{realtime_server.url}/api/v1/me", headers={"Authorization": f"Bearer {web_token}"})
+    assert api.status_code == 401

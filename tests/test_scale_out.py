@@ -1,0 +1,99 @@
+"""Several production processes (gunicorn + gevent, the shipped configuration) share rooms
+through Redis and one PostgreSQL; pushes survive Redis going away and coming back."""
+import os
+import shutil
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from .conftest import require_service
+from .live_server import LiveServer, RedisServer
+from .realtime_client import App, thread_in
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    base = os.environ.get("TEST_DATABASE_URL")
+    require_service(bool(base), "PostgreSQL (TEST_DATABASE_URL)")
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS roundtable_test_live WITH (FORCE)"))
+        connection.execute(sa.text("CREATE DATABASE roundtable_test_live"))
+    admin.dispose()
+    return url.set(database="roundtable_test_live").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    require_service(shutil.which("redis-server") is not None, "redis-server")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(postgres_url, redis_server, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("cluster")
+    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_server.url, "SECRET_KEY": "cluster-" + "k" * 32,
+           "RATELIMIT_ENABLED": "true", "REALTIME_SWEEP_SECONDS": "1"}
+    first = LiveServer(env, production=True, log_path=logs / "first.log")
+    second = LiveServer(env, production=True, log_path=logs / "second.log")
+    first.command("db", "upgrade")
+    first.command("seed-demo")
+    servers = [first.start(), second.start()]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def test_a_change_on_one_process_is_pushed_by_the_other(cluster):
+    first, second = cluster
+    listener = App(first, "alice@acme.test").connect()
+    writer = App(second, "bob@globex.test")
+    try:
+        thread = thread_in(writer, "General")
+        assert listener.subscribe(f"thread:{thread['id']}") == {"ok": True}
+        reply = writer.api("POST", f"/threads/{thread['id']}/posts", json={"body": "from the other process"})
+        name, event = listener.next_event(timeout=10)
+        assert name == "post.created" and event["post"]["id"] == reply.json()["id"]
+        # and the other way round, with consecutive sequence numbers across processes
+        other = App(second, "carla@initech.test").connect()
+        assert other.subscribe(f"thread:{thread['id']}") == {"ok": True}
+        App(first, "alice@acme.test").api("POST", f"/threads/{thread['id']}/posts", json={"body": "back"})
+        _, seen_by_other = other.next_event(timeout=10)
+        _, seen_by_listener = listener.next_event(timeout=10)
+        assert seen_by_other["seq"] == seen_by_listener["seq"] == event["seq"] + 1
+        other.close()
+    finally:
+        listener.close()
+
+
+def test_without_redis_the_api_keeps_answering_and_pushes_resume(cluster, redis_server):
+    first, second = cluster
+    listener = App(first, "alice@acme.test").connect()
+    writer = App(second, "bob@globex.test")
+    try:
+        thread = thread_in(writer, "General")
+        listener.subscribe(f"thread:{thread['id']}")
+        redis_server.stop()
+        assert writer.api("POST", f"/threads/{thread['id']}/posts", json={"body": "while redis is down"}
+                          ).status_code == 201
+        assert App(second, "carla@initech.test").api("GET", "/me").status_code == 200  # login + limits work
+        assert "Cannot publish to redis" in (second.log_path).read_text()
+        redis_server.start()
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            writer.api("POST", f"/threads/{thread['id']}/posts", json={"body": "is anyone there?"})
+            try:
+                name, event = listener.next_event(timeout=2)
+            except Exception:
+                continue
+            if name == "post.created" and event["post"]["body"] == "is anyone there?":
+                break
+        else:
+            pytest.fail("pushes did not resume after Redis came back")
+    finally:
+        listener.close()
