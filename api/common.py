@@ -2,8 +2,9 @@
 from flask import current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from community.database import MAX_ID
 from community.errors import Forbidden
 
 from .errors import ErrorSchema
@@ -71,6 +72,11 @@ class Can(fields.Boolean):
 
     def get_value(self, obj, attr, accessor=None, default=None):
         return True  # the value comes from the rule, not from an attribute
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 (reads like the field class it returns)
+    """An id in a body or query: a positive integer no larger than any row can have."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ListArgsSchema(Schema):

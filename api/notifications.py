@@ -3,7 +3,7 @@ from marshmallow import Schema, fields
 
 from community.notifications import services
 
-from .common import ListArgsSchema, UserRefSchema, api_blueprint, page_schema, viewer
+from .common import Id, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, viewer
 
 bp = api_blueprint("notifications", "What concerns you: replies, answers, meetings, moderation outcomes.")
 
@@ -27,7 +27,7 @@ class NotificationListArgsSchema(ListArgsSchema):
 
 
 class MarkReadSchema(Schema):
-    ids = fields.List(fields.Integer(), metadata={"description": "Leave out to mark all read."})
+    ids = fields.List(Id(), metadata={"description": "Leave out to mark all read."})
 
 
 class UnreadCountSchema(Schema):

@@ -5,7 +5,7 @@ from community import permissions, rate_limits
 from community.extensions import limiter
 from community.threads import services
 
-from .common import Can, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
+from .common import Can, Id, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
 
 bp = api_blueprint("threads", "Categories, discussion threads and their posts.")
 
@@ -60,7 +60,7 @@ class CreatedThreadSchema(ThreadSchema):
 
 
 class ThreadListArgsSchema(ListArgsSchema):
-    category_id = fields.Integer()
+    category_id = Id()
     sort = fields.String(validate=validate.OneOf(services.THREAD_SORTS), load_default="activity")
 
 
@@ -69,14 +69,14 @@ class PostListArgsSchema(ListArgsSchema):
 
 
 class ThreadCreateSchema(Schema):
-    category_id = fields.Integer(required=True)
+    category_id = Id(required=True)
     title = fields.String(required=True)
     body = fields.String(required=True)
 
 
 class ThreadUpdateSchema(Schema):
     title = fields.String()
-    category_id = fields.Integer()
+    category_id = Id()
     pinned = fields.Boolean()
     locked = fields.Boolean()
     closed = fields.Boolean()

@@ -56,7 +56,7 @@ def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
                 value = datetime.fromisoformat(value)
                 if value.tzinfo is None:
                     raise ValueError
-            elif kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+            elif kind is int and (not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62):
                 raise ValueError
         except (TypeError, ValueError):
             raise invalid from None

@@ -8,10 +8,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from . import permissions
 from .accounts.models import User
-from .database import db
+from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
 from .extensions import login_manager
 
@@ -62,6 +63,14 @@ def safe_next_url(target: str | None, fallback: str) -> str:
 def signed_in_user_key() -> str:
     """Rate limits of signed-in actions count per member."""
     return f"user:{current_user.get_id()}"
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: an id no row can have is a 404, never a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -142,6 +151,7 @@ def _server_error(error: Exception):
 
 
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     app.session_interface = SessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -209,3 +209,14 @@ def test_thread_and_post_lists_have_bounded_queries(app, make, api_as, people):
         assert _list_queries(app, member, small) == _list_queries(app, member, large)
     with app.app_context(), assert_max_queries(6):
         member.get("/api/v1/threads?limit=40")
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63, 10**30])
+def test_ids_no_row_can_have_are_404_or_422_never_500(people, api_as, login_as, huge):
+    member = api_as(people.member)
+    assert_error(member.get(f"/api/v1/threads/{huge}"), 404)
+    assert_error(member.delete(f"/api/v1/me/sessions/{huge}"), 404)
+    assert_error(member.post("/api/v1/threads", {"category_id": huge, "title": "Huge", "body": "x"}), 422)
+    assert_error(member.get(f"/api/v1/threads?category_id={huge}"), 422)
+    assert_error(member.post("/api/v1/notifications/read", {"ids": [huge]}), 422)
+    assert login_as(people.member).get(f"/t/{huge}").status_code == 404
