@@ -76,7 +76,7 @@ class Can(fields.Boolean):
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 (reads like the field class it returns)
     """An id in a body or query: a positive integer no larger than any row can have."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ListArgsSchema(Schema):
