@@ -6,6 +6,7 @@ from . import events
 from .accounts import services as accounts
 from .accounts.models import Role, User
 from .database import db
+from .ideas import services as ideas
 from .threads import services as threads
 
 DEMO_PASSWORD = "roundtable-demo"
@@ -54,6 +55,45 @@ THREADS = [
 ]
 
 
+IDEAS = [
+    # author, title, description, tags, voters, (status, answered by, official answer) or None
+    ("alice@acme.test", "Schedule report exports",
+     "Let us schedule the monthly CSV export instead of running it by hand every month.",
+     "reporting, automation", ["bob@globex.test", "carla@initech.test"],
+     ("planned", "admin@roundtable.test", "Planned for the spring release: schedules for every report, "
+      "delivered by email or to S3.")),
+    ("bob@globex.test", "SCIM user provisioning",
+     "Provision and deprovision members from Azure AD automatically.", "sso, integrations",
+     ["alice@acme.test"], None),
+    ("carla@initech.test", "Export the audit log to our SIEM",
+     "Compliance asks for every admin action in Splunk.", "compliance, api",
+     ["alice@acme.test", "bob@globex.test"],
+     ("shipped", "mod@roundtable.test", "Shipped in 4.2: the audit log streams to any syslog or HTTPS endpoint. "
+      "See the [release notes](https://example.com/releases/4.2).")),
+    ("bob@globex.test", "Dark mode", "Our operators work night shifts; a dark theme would help.", "ui",
+     ["carla@initech.test"], None),
+]
+# A duplicate of the first idea, merged into it by staff: its voters now count there.
+DUPLICATE = ("carla@initech.test", "Automatic monthly CSV report", "Same as the scheduled export, really.",
+             "reporting")
+
+
+def seed_ideas(people: dict[str, User]) -> None:
+    """The ideas board of the demo, through the same services members and staff use."""
+    posted = []
+    for author, title, body, tags, voters, answer in IDEAS:
+        idea = ideas.do_create_idea(people[author], title, body, tags)
+        for voter in voters:
+            ideas.do_vote(people[voter], idea.id, True)
+        if answer is not None:
+            status, staff, note = answer
+            ideas.do_change_status(people[staff], idea.id, status, note)
+        posted.append(idea)
+    author, title, body, tags = DUPLICATE
+    duplicate = ideas.do_create_idea(people[author], title, body, tags)
+    ideas.do_merge(people["mod@roundtable.test"], duplicate.id, posted[0].id)
+
+
 def seed_demo_community() -> list[str]:
     """Create the demo data once; returns the lines to print (the logins)."""
     logins = [f"  {email:<24} {DEMO_PASSWORD}   ({role})" for email, _, _, _, role, _ in PEOPLE]
@@ -78,4 +118,5 @@ def seed_demo_community() -> list[str]:
         thread = threads.do_create_thread(people[author], categories[category].id, title, body)
         for replier, reply in replies:
             threads.do_reply(people[replier], thread.id, reply)
+    seed_ideas(people)
     return ["Demo community seeded.", *header]

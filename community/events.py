@@ -18,6 +18,11 @@ post_created = signals.signal("post.created")
 post_updated = signals.signal("post.updated")
 user_joined = signals.signal("user.joined")
 notification_created = signals.signal("notification.created")
+# Ideas: payloads carry `idea`; vote changes add `vote_count` and `voter_org_count`, status
+# changes add `status` and `note` (the official answer, or None).
+idea_created = signals.signal("idea.created")
+idea_vote_changed = signals.signal("idea.vote_changed")
+idea_status_changed = signals.signal("idea.status_changed")
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"

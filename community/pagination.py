@@ -2,6 +2,7 @@
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,15 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+def _is_number(value: Any, kind: type) -> bool:
+    """JSON gives ints for int columns; float columns take any finite number (never a bool)."""
+    if isinstance(value, bool):
+        return False
+    if kind is int:
+        return isinstance(value, int) and abs(value) <= 2**62  # beyond, no database integer compares
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
 def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
     invalid = ValidationFailed({"cursor": "Not a valid cursor."})
     try:
@@ -56,7 +66,7 @@ def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
                 value = datetime.fromisoformat(value)
                 if value.tzinfo is None:
                     raise ValueError
-            elif kind is int and (not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62):
+            elif kind in (int, float) and not _is_number(value, kind):
                 raise ValueError
         except (TypeError, ValueError):
             raise invalid from None

@@ -8,6 +8,7 @@ as SQL clauses, so lists and searches filter exactly as the single-object checks
 from sqlalchemy import false, true
 
 from .accounts.models import Role, User
+from .ideas.models import Idea, IdeaStatus
 from .threads.models import Category, Post, Thread
 
 
@@ -48,7 +49,8 @@ def can_read_thread(actor: User | None, thread: Thread) -> bool:
 
 
 def can_create_thread(actor: User | None, category: Category) -> bool:
-    return can_read_category(actor, category)
+    """Threads of a category with a purpose (the ideas board) start only through their aggregate."""
+    return can_read_category(actor, category) and category.purpose is None
 
 
 def can_reply(actor: User | None, thread: Thread) -> bool:
@@ -86,6 +88,45 @@ def can_edit_post(actor: User | None, post: Post) -> bool:
 
 def can_delete_post(actor: User | None, post: Post) -> bool:
     return can_edit_post(actor, post)
+
+
+# Ideas: each one lives in its discussion thread, so it is exactly as readable as that thread.
+
+
+def can_read_idea(actor: User | None, idea: Idea) -> bool:
+    return can_read_thread(actor, idea.thread)
+
+
+def can_post_idea(actor: User | None, board: Category | None) -> bool:
+    """`board` is the ideas category, or None before the first idea creates it (readable to all)."""
+    return is_signed_in(actor) and (board is None or can_read_category(actor, board))
+
+
+def can_vote(actor: User | None, idea: Idea) -> bool:
+    """Closed ideas (shipped, declined, merged) take no more votes, nor withdrawals."""
+    return can_read_idea(actor, idea) and idea.is_open
+
+
+def can_comment_on_idea(actor: User | None, idea: Idea) -> bool:
+    return can_reply(actor, idea.thread)
+
+
+def can_change_idea_status(actor: User | None, idea: Idea) -> bool:
+    """Staff answer; a merged idea keeps its status until it is unmerged."""
+    return can_read_idea(actor, idea) and is_staff(actor) and idea.status != IdeaStatus.MERGED
+
+
+def can_merge_idea(actor: User | None, idea: Idea) -> bool:
+    return can_change_idea_status(actor, idea)
+
+
+def can_unmerge_idea(actor: User | None, idea: Idea) -> bool:
+    return can_read_idea(actor, idea) and is_staff(actor) and idea.status == IdeaStatus.MERGED
+
+
+def can_see_idea_organizations(actor: User | None) -> bool:
+    """Everyone sees how many customer organizations want an idea; only staff see which."""
+    return is_staff(actor)
 
 
 # People and membership

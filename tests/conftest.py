@@ -204,6 +204,18 @@ def count_queries():
         sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
+def page_queries(app, user_id: int, url: str) -> list[str]:
+    """The SQL behind one page as `user_id` sees it (signed in straight through the session)."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    with app.app_context(), count_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return statements
+
+
 @contextmanager
 def assert_max_queries(limit: int):
     with count_queries() as statements:

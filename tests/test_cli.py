@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from community.accounts.models import Invitation, Role, User
 from community.accounts.services import authenticate
 from community.database import db
+from community.ideas.models import Idea
 from community.threads.models import Category, Thread
 
 
@@ -50,6 +51,10 @@ def test_seed_demo_fills_an_empty_community_once(app):
         counts = [db.session.scalar(select(func.count(model.id))) for model in (User, Category, Thread)]
         assert counts[0] >= 5 and counts[1] >= 4 and counts[2] >= 4
         assert db.session.scalar(select(func.count(Category.id)).where(Category.staff_only)) == 1
+        statuses = dict(db.session.execute(select(Idea.status, func.count(Idea.id)).group_by(Idea.status)).all())
+        assert statuses["planned"] == statuses["shipped"] == statuses["merged"] == 1
+        planned = db.session.scalar(select(Idea).where(Idea.status == "planned"))
+        assert planned.official_answer is not None and planned.voter_org_count >= 3
     second = runner.invoke(args=["seed-demo"])
     assert "nothing seeded" in second.output
     with app.app_context():

@@ -4,24 +4,13 @@ import pytest
 from community.database import db
 from community.threads.models import Post
 
-from .conftest import count_queries
+from .conftest import page_queries
 from .factories import make_category, make_organization, make_thread, make_user
 
 
 def _authors(n):
     """Different authors from different organizations, so per-row lazy loads would show."""
     return [make_user(organization=make_organization()) for _ in range(n)]
-
-
-def _queries_for(app, user_id, url) -> list[str]:
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
-    with app.app_context(), count_queries() as statements:
-        response = client.get(url)
-    assert response.status_code == 200
-    return statements
 
 
 @pytest.mark.parametrize("page", ["category", "index"])
@@ -36,8 +25,8 @@ def test_thread_lists_do_not_grow_with_their_length(app, make, page):
     small_category, viewer = make(build, 1)
     large_category, _ = make(build, 15)
     url = {"category": "/c/{}", "index": "/"}[page]
-    small = _queries_for(app, viewer, url.format(small_category))
-    large = _queries_for(app, viewer, url.format(large_category))
+    small = page_queries(app, viewer, url.format(small_category))
+    large = page_queries(app, viewer, url.format(large_category))
     assert len(large) == len(small), "\n---\n".join(large)
     assert len(large) <= 6
 
@@ -54,8 +43,8 @@ def test_thread_page_does_not_grow_with_its_posts(app, make):
 
     small_thread, viewer = make(build, 1)
     large_thread, _ = make(build, 19)
-    small = _queries_for(app, viewer, f"/t/{small_thread}")
-    large = _queries_for(app, viewer, f"/t/{large_thread}")
+    small = page_queries(app, viewer, f"/t/{small_thread}")
+    large = page_queries(app, viewer, f"/t/{large_thread}")
     assert len(large) == len(small), "\n---\n".join(large)
     assert len(large) <= 6
 
@@ -70,7 +59,7 @@ def test_profile_recent_posts_do_not_grow(app, make):
     small_author = make(build, 1)
     large_author = make(build, 10)
     viewer = make(lambda: make_user().id)
-    small = _queries_for(app, viewer, f"/u/{small_author}")
-    large = _queries_for(app, viewer, f"/u/{large_author}")
+    small = page_queries(app, viewer, f"/u/{small_author}")
+    large = page_queries(app, viewer, f"/u/{large_author}")
     assert len(large) == len(small), "\n---\n".join(large)
     assert len(large) <= 8

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import events, permissions
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..tags import check_tags
 from .models import Invitation, Organization, Role, User, UserInterest
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -19,7 +20,6 @@ MAX_PASSWORD_LENGTH = 200
 MAX_INTERESTS = 20
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_INTEREST = re.compile(r"[^a-z0-9+#.\- ]")
 
 # A real hash to check against when the email is unknown, so both failures take as long.
 _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
@@ -61,21 +61,7 @@ def check_role(role: str | None) -> str:
 
 
 def check_interests(interests) -> list[str]:
-    """Normalise tags: lower case, no stray characters, no duplicates, order kept."""
-    if isinstance(interests, str):
-        interests = interests.split(",")
-    tags = []
-    for raw in interests or []:
-        if not isinstance(raw, str):
-            raise ValidationFailed({"interests": "Interests are words separated by commas."})
-        tag = " ".join(_INTEREST.sub("", raw.lower()).split())
-        if len(tag) > 40:
-            raise ValidationFailed({"interests": "Each interest has at most 40 characters."})
-        if tag and tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_INTERESTS:
-        raise ValidationFailed({"interests": f"At most {MAX_INTERESTS} interests."})
-    return tags
+    return check_tags(interests, field="interests", label="interest", max_count=MAX_INTERESTS)
 
 
 def _check_text(field: str, value: str | None, max_length: int) -> str:

@@ -11,6 +11,8 @@ bp = Blueprint("notifications", __name__)
 
 def target_url(notification: Notification) -> str:
     """Where a notification leads."""
+    if notification.idea_id is not None:
+        return url_for("ideas.idea", idea_id=notification.idea_id)
     if notification.thread_id is not None:
         anchor = f"post-{notification.post_id}" if notification.post_id else None
         return url_for("threads.thread", thread_id=notification.thread_id, _anchor=anchor)

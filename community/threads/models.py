@@ -16,6 +16,9 @@ class Category(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     staff_only: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A category with a purpose holds threads that belong to another aggregate (the ideas board
+    # holds each idea's discussion); only that aggregate's services start threads in it.
+    purpose: Mapped[str | None] = mapped_column(String(20), unique=True)
 
 
 class Thread(db.Model):

@@ -147,16 +147,21 @@ def do_create_thread(actor: User, category_id: int, title: str | None, body: str
     if not permissions.can_create_thread(actor, category):
         raise Forbidden("You may not start threads here.")
     values = check_fields(title=(check_title, title), body=(check_body, body))
+    thread, _ = add_thread(actor, category, values["title"], values["body"])
+    events.commit()
+    return thread
+
+
+def add_thread(author: User, category: Category, title: str, body: str) -> tuple[Thread, Post]:
+    """Write a thread and its first post, announcing it; call inside the transaction of an action
+    that already checked the actor and validated `title` and `body`."""
     now = utcnow()
-    thread = Thread(category=category, author=actor, title=values["title"], created_at=now,
-                    last_activity_at=now)
-    post = Post(thread=thread, author=actor, body=values["body"], body_html=render_markdown(values["body"]),
-                created_at=now)
+    thread = Thread(category=category, author=author, title=title, created_at=now, last_activity_at=now)
+    post = Post(thread=thread, author=author, body=body, body_html=render_markdown(body), created_at=now)
     db.session.add_all([thread, post])
     db.session.flush()
     events.announce(events.thread_created, thread=thread, post=post)
-    events.commit()
-    return thread
+    return thread, post
 
 
 def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
@@ -256,6 +261,9 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
         values["title"] = check_title(changes["title"])
     if "category_id" in changes:
         values["category"] = access_category(actor, changes["category_id"])
+        if values["category"].id != thread.category_id and values["category"].purpose is not None:
+            raise Conflict("Threads cannot be moved into that category: its threads start elsewhere "
+                           "(the ideas board starts a thread with each idea).", code="category_reserved")
     for flag in ("pinned", "locked", "closed"):
         if flag in changes:
             if not isinstance(changes[flag], bool):

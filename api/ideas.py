@@ -1,0 +1,170 @@
+"""The ideas board: feature requests, votes, official answers, merges."""
+from marshmallow import Schema, fields, validate
+
+from community import permissions, rate_limits
+from community.extensions import limiter
+from community.ideas import services
+from community.ideas.models import ANSWER_STATUSES, IdeaStatus
+
+from .common import Can, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
+from .threads import PostSchema
+
+bp = api_blueprint("ideas", "Feature requests: post, vote, follow their status; staff answer and merge.")
+
+
+class OfficialAnswerSchema(Schema):
+    note = fields.String(metadata={"description": "Markdown source."})
+    note_html = fields.String(metadata={"description": "Sanitized HTML, for display."})
+    status = fields.String(metadata={"description": "The status this answer came with."})
+    by = fields.Nested(UserRefSchema, allow_none=True)
+    at = fields.DateTime()
+
+
+class IdeaSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    body = fields.String(metadata={"description": "Markdown source of the description (its thread's first post)."})
+    body_html = fields.String(metadata={"description": "Sanitized HTML, for display."})
+    tags = fields.List(fields.String())
+    status = fields.String(metadata={"enum": list(IdeaStatus)})
+    vote_count = fields.Integer()
+    voter_org_count = fields.Integer(metadata={"description": "How many customer organizations want it."})
+    has_voted = fields.Boolean()
+    thread_id = fields.Integer(metadata={"description": "Its discussion: comments are posts of this thread."})
+    author = fields.Nested(UserRefSchema)
+    created_at = fields.DateTime()
+    status_changed_at = fields.DateTime()
+    official_answer = fields.Nested(OfficialAnswerSchema, allow_none=True)
+    merged_into_id = fields.Integer(allow_none=True)
+    organizations = fields.List(fields.String(), attribute="organization_names",
+                                metadata={"description": "Names of the organizations that want it (staff only)."})
+    can_vote = Can(permissions.can_vote)
+    can_comment = Can(permissions.can_comment_on_idea)
+    can_change_status = Can(permissions.can_change_idea_status)
+    can_merge = Can(permissions.can_merge_idea)
+    can_unmerge = Can(permissions.can_unmerge_idea)
+
+
+class IdeaListArgsSchema(ListArgsSchema):
+    status = fields.String(validate=validate.OneOf(list(IdeaStatus)),
+                           metadata={"description": "Without it, every idea but the merged ones."})
+    sort = fields.String(validate=validate.OneOf(services.IDEA_SORTS), load_default="top",
+                         metadata={"description": "top: most votes; trending: recent votes weigh more; new."})
+    tag = fields.String()
+
+
+class IdeaCreateSchema(Schema):
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    tags = fields.List(fields.String(), load_default=list)
+
+
+class VoteStateSchema(Schema):
+    vote_count = fields.Integer()
+    voter_org_count = fields.Integer()
+    has_voted = fields.Boolean()
+
+
+class StatusChangeSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(ANSWER_STATUSES))
+    note = fields.String(required=True, metadata={"description": "The official answer shown with the idea."})
+
+
+class MergeSchema(Schema):
+    into_id = fields.Integer(required=True, strict=True)
+
+
+@bp.get("/ideas")
+@bp.arguments(IdeaListArgsSchema, location="query")
+@bp.response(200, page_schema(IdeaSchema, "IdeaPage"))
+def list_ideas(args):
+    """Ideas you may read, by votes, trending or newest; filter by status and tag."""
+    return services.list_ideas(viewer(), status=args.get("status"), sort=args["sort"], tag=args.get("tag"),
+                               cursor=args.get("cursor"), limit=args.get("limit"))
+
+
+@bp.get("/ideas/changelog")
+@bp.arguments(ListArgsSchema, location="query")
+@bp.response(200, page_schema(IdeaSchema, "ChangelogPage"))
+def changelog(args):
+    """Shipped ideas, the most recently shipped first."""
+    return services.list_changelog(viewer(), cursor=args.get("cursor"), limit=args.get("limit"))
+
+
+@bp.post("/ideas")
+@bp.arguments(IdeaCreateSchema)
+@bp.response(201, IdeaSchema)
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+@limiter.limit(rate_limits.WRITE)
+def create_idea(data):
+    """Post an idea: it starts its discussion thread and counts your vote."""
+    return services.do_create_idea(viewer(), data["title"], data["body"], data["tags"])
+
+
+@bp.get("/ideas/<int:idea_id>")
+@bp.response(200, IdeaSchema)
+@bp.error(404, description="No such idea (or not one you may read).")
+def get_idea(idea_id):
+    return services.access_idea(viewer(), idea_id)
+
+
+@bp.get("/ideas/<int:idea_id>/comments")
+@bp.arguments(ListArgsSchema, location="query")
+@bp.response(200, page_schema(PostSchema, "IdeaCommentPage"))
+def list_comments(args, idea_id):
+    """The discussion, oldest first: the idea's thread after its description, with the
+    discussions of the ideas merged into it. Post comments to /threads/{thread_id}/posts."""
+    return services.list_comments(viewer(), idea_id, cursor=args.get("cursor"), limit=args.get("limit"))
+
+
+@bp.put("/ideas/<int:idea_id>/vote")
+@bp.response(200, VoteStateSchema)
+@bp.error(409, description="The idea is closed (shipped, declined or merged).")
+@limiter.limit(rate_limits.VOTE, key_func=user_rate_key)
+@limiter.limit(rate_limits.VOTE)
+def vote(idea_id):
+    """Vote for the idea; voting again changes nothing."""
+    return services.do_vote(viewer(), idea_id, True)
+
+
+@bp.delete("/ideas/<int:idea_id>/vote")
+@bp.response(200, VoteStateSchema)
+@bp.error(409, description="The idea is closed (shipped, declined or merged).")
+@limiter.limit(rate_limits.VOTE, key_func=user_rate_key)
+@limiter.limit(rate_limits.VOTE)
+def unvote(idea_id):
+    """Withdraw your vote; withdrawing again changes nothing."""
+    return services.do_vote(viewer(), idea_id, False)
+
+
+@bp.post("/ideas/<int:idea_id>/status")
+@bp.arguments(StatusChangeSchema)
+@bp.response(200, IdeaSchema)
+@bp.error(403, description="Staff only.")
+@bp.error(409, description="The idea is merged: unmerge it first.")
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+def change_status(data, idea_id):
+    """Set the status with an official answer; voters and followers are notified."""
+    return services.do_change_status(viewer(), idea_id, data["status"], data["note"])
+
+
+@bp.post("/ideas/<int:idea_id>/merge")
+@bp.arguments(MergeSchema)
+@bp.response(200, IdeaSchema)
+@bp.error(403, description="Staff only.")
+@bp.error(409, description="One of the ideas is already merged.")
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+def merge(data, idea_id):
+    """Merge this duplicate into `into_id`: votes move over (once per member) and its voters are
+    told where. Answers the merged idea."""
+    return services.do_merge(viewer(), idea_id, data["into_id"])
+
+
+@bp.post("/ideas/<int:idea_id>/unmerge")
+@bp.response(200, IdeaSchema)
+@bp.error(403, description="Staff only.")
+@bp.error(409, description="The idea is not merged, or its target was merged in turn.")
+@limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
+def unmerge(idea_id):
+    """Undo a merge: the votes it moved go back and both ideas are as they were."""
+    return services.do_unmerge(viewer(), idea_id)

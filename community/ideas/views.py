@@ -1,0 +1,131 @@
+"""Web pages of the ideas board. Thin: parse, call a service, render."""
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import rate_limits
+from ..errors import ValidationFailed
+from ..extensions import limiter
+from ..threads import services as threads
+from ..web import safe_next_url, signed_in_user_key
+from . import services
+from .models import ANSWER_STATUSES, IdeaStatus
+
+bp = Blueprint("ideas", __name__)
+
+
+@bp.app_template_filter("idea_status")
+def _idea_status(status: str) -> str:
+    return services.status_label(status)
+
+
+def _list_args() -> dict:
+    return {name: request.args.get(name) or None for name in ("status", "sort", "tag")}
+
+
+@bp.get("/ideas")
+def index():
+    args = _list_args()
+    page = services.list_ideas(current_user, **args, cursor=request.args.get("cursor"),
+                               limit=request.args.get("limit"))
+    return render_template("ideas/index.html", page=page, args=args, sort=args["sort"] or "top",
+                           sorts=services.IDEA_SORTS, statuses=list(IdeaStatus))
+
+
+@bp.route("/ideas/new", methods=["GET", "POST"])
+@limiter.limit(rate_limits.WRITE, methods=["POST"], key_func=signed_in_user_key)
+@limiter.limit(rate_limits.WRITE, methods=["POST"])
+def new_idea():
+    errors = {}
+    if request.method == "POST":
+        try:
+            idea = services.do_create_idea(current_user, request.form.get("title"), request.form.get("body"),
+                                           request.form.get("tags"))
+        except ValidationFailed as failure:
+            errors = failure.fields
+        else:
+            return redirect(url_for("ideas.idea", idea_id=idea.id))
+    return render_template("ideas/new_idea.html", errors=errors, form=request.form), 422 if errors else 200
+
+
+def _render_idea(idea_id: int, errors: dict | None = None, form=None, status: int = 200):
+    idea = services.access_idea(current_user, idea_id)
+    comments = services.list_comments(current_user, idea.id, cursor=request.args.get("cursor"),
+                                      limit=request.args.get("limit"))
+    merged_into = services.access_idea(current_user, idea.merged_into_id) if idea.merged_into_id else None
+    return render_template("ideas/idea.html", idea=idea, comments=comments, merged_into=merged_into,
+                           first_post_id=idea.post_id, answer_statuses=ANSWER_STATUSES,
+                           errors=errors or {}, form=form or {}), status
+
+
+@bp.get("/ideas/<int:idea_id>")
+def idea(idea_id: int):
+    return _render_idea(idea_id)
+
+
+@bp.get("/ideas/of-thread/<int:thread_id>")
+def idea_of_thread(thread_id: int):
+    """From an idea's discussion thread to the idea itself."""
+    return redirect(url_for("ideas.idea", idea_id=services.access_idea_of_thread(current_user, thread_id).id))
+
+
+@bp.post("/ideas/<int:idea_id>/vote")
+@limiter.limit(rate_limits.VOTE, key_func=signed_in_user_key)
+@limiter.limit(rate_limits.VOTE)
+def vote(idea_id: int):
+    """The vote button: a plain form, which static/ideas.js submits with fetch asking for JSON."""
+    state = services.do_vote(current_user, idea_id, request.form.get("vote") != "0")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(vote_count=state.vote_count, voter_org_count=state.voter_org_count,
+                       has_voted=state.has_voted)
+    return redirect(safe_next_url(request.form.get("next"), url_for("ideas.idea", idea_id=idea_id)))
+
+
+@bp.post("/ideas/<int:idea_id>/comment")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+@limiter.limit(rate_limits.WRITE)
+def comment(idea_id: int):
+    idea = services.access_idea(current_user, idea_id)
+    try:
+        post = threads.do_reply(current_user, idea.thread_id, request.form.get("body"))
+    except ValidationFailed as failure:
+        return _render_idea(idea_id, failure.fields, request.form, 422)
+    flash("Comment posted.", "success")
+    return redirect(url_for("ideas.idea", idea_id=idea_id, _anchor=f"post-{post.id}"))
+
+
+@bp.post("/ideas/<int:idea_id>/status")
+def change_status(idea_id: int):
+    try:
+        services.do_change_status(current_user, idea_id, request.form.get("status"), request.form.get("note"))
+    except ValidationFailed as failure:
+        return _render_idea(idea_id, failure.fields, request.form, 422)
+    flash("Status and answer saved; voters and followers are notified.", "success")
+    return redirect(url_for("ideas.idea", idea_id=idea_id))
+
+
+@bp.post("/ideas/<int:idea_id>/merge")
+def merge(idea_id: int):
+    try:
+        services.do_merge(current_user, idea_id, request.form.get("into_id"))
+    except ValidationFailed as failure:
+        return _render_idea(idea_id, failure.fields, request.form, 422)
+    flash("Merged: the votes moved over and the voters are told where.", "success")
+    return redirect(url_for("ideas.idea", idea_id=idea_id))
+
+
+@bp.post("/ideas/<int:idea_id>/unmerge")
+def unmerge(idea_id: int):
+    services.do_unmerge(current_user, idea_id)
+    flash("Unmerged: both ideas are as they were before the merge.", "success")
+    return redirect(url_for("ideas.idea", idea_id=idea_id))
+
+
+@bp.get("/roadmap")
+def roadmap():
+    return render_template("ideas/roadmap.html", columns=services.roadmap(current_user))
+
+
+@bp.get("/changelog")
+def changelog():
+    page = services.list_changelog(current_user, cursor=request.args.get("cursor"), limit=request.args.get("limit"))
+    return render_template("ideas/changelog.html", page=page)
