@@ -18,6 +18,8 @@ post_created = signals.signal("post.created")
 post_updated = signals.signal("post.updated")
 user_joined = signals.signal("user.joined")
 notification_created = signals.signal("notification.created")
+flag_created = signals.signal("flag.created")  # for the `moderation` room: payload flag, post
+user_suspended = signals.signal("user.suspended")  # their open sockets should close: payload user
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"
