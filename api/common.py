@@ -4,8 +4,8 @@ from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from community.accounts import services as accounts
 from community.database import MAX_ID
-from community.errors import Forbidden
 
 from .errors import ErrorSchema
 
@@ -23,8 +23,7 @@ def require_access_token():
         return None
     verify_jwt_in_request()
     user = g.device_session.user
-    if user.is_suspended:
-        raise Forbidden("Your account is suspended.", code="account_suspended")
+    accounts.check_not_suspended(user)
     g.viewer = user
     return None
 

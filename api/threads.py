@@ -26,17 +26,38 @@ class CategoryCreateSchema(Schema):
     position = fields.Integer(load_default=None)
 
 
+HIDDEN_BODY_HTML = "<p><em>This post was hidden by moderators.</em></p>\n"
+
+
 class PostSchema(Schema):
     id = fields.Integer()
     thread_id = fields.Integer()
     author = fields.Nested(UserRefSchema)
-    body = fields.String(metadata={"description": "Markdown source, for editing."})
-    body_html = fields.String(metadata={"description": "Sanitized HTML, for display."})
+    body = fields.Method("_body", metadata={"type": "string", "description": (
+        "Markdown source, for editing; empty when the post is hidden from you.")})
+    body_html = fields.Method("_body_html", metadata={"type": "string", "description": (
+        "Sanitized HTML, for display; a placeholder when the post is hidden from you.")})
     created_at = fields.DateTime()
     edited_at = fields.DateTime(allow_none=True)
     deleted = fields.Function(lambda post: post.deleted_at is not None, metadata={"type": "boolean"})
+    hidden = fields.Function(lambda post: post.hidden_at is not None, metadata={"type": "boolean"})
+    hidden_reason = fields.Method("_hidden_reason", metadata={
+        "type": "string", "nullable": True, "description": "Why staff hid it: for its author and staff only."})
     can_edit = Can(permissions.can_edit_post)
     can_delete = Can(permissions.can_delete_post)
+    can_flag = Can(permissions.can_flag_post)
+    can_hide = Can(permissions.can_hide_post)
+    can_unhide = Can(permissions.can_unhide_post)
+    can_view_history = Can(permissions.can_moderate_post)
+
+    def _body(self, post) -> str:
+        return post.body if permissions.can_read_post_body(viewer(), post) else ""
+
+    def _body_html(self, post) -> str:
+        return post.body_html if permissions.can_read_post_body(viewer(), post) else HIDDEN_BODY_HTML
+
+    def _hidden_reason(self, post) -> str | None:
+        return post.hidden_reason if permissions.can_see_hidden_reason(viewer(), post) else None
 
 
 class ThreadSchema(Schema):
@@ -50,9 +71,12 @@ class ThreadSchema(Schema):
     pinned = fields.Boolean()
     locked = fields.Boolean()
     closed = fields.Boolean()
+    deleted = fields.Function(lambda thread: thread.deleted_at is not None, metadata={"type": "boolean"})
     can_reply = Can(permissions.can_reply)
     can_edit_title = Can(permissions.can_edit_thread_title)
     can_moderate = Can(permissions.can_moderate_thread)
+    can_delete = Can(permissions.can_delete_thread)
+    can_restore = Can(permissions.can_restore_thread)
 
 
 class CreatedThreadSchema(ThreadSchema):
@@ -134,10 +158,27 @@ def get_thread(thread_id):
 @bp.patch("/threads/<int:thread_id>")
 @bp.arguments(ThreadUpdateSchema)
 @bp.response(200, ThreadSchema)
-@bp.error(403, description="Only the author may retitle; everything else is for staff.")
+@bp.error(403, description="Only the author may retitle; everything else is for staff of the category.")
 @limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
 def update_thread(changes, thread_id):
     return services.do_update_thread(viewer(), thread_id, changes)
+
+
+@bp.delete("/threads/<int:thread_id>")
+@bp.response(204)
+@bp.error(403, description="Staff of the category only.")
+@bp.error(409, description="Already deleted.")
+def delete_thread(thread_id):
+    """Soft-delete: members lose the thread everywhere; staff can restore it."""
+    services.do_delete_thread(viewer(), thread_id)
+
+
+@bp.post("/threads/<int:thread_id>/restore")
+@bp.response(200, ThreadSchema)
+@bp.error(403, description="Staff of the category only.")
+@bp.error(409, description="Not deleted.")
+def restore_thread(thread_id):
+    return services.do_restore_thread(viewer(), thread_id)
 
 
 @bp.get("/threads/<int:thread_id>/posts")

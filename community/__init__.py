@@ -9,6 +9,7 @@ from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
 from .ideas.views import bp as ideas_pages
+from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
 from .threads.views import bp as threads_pages
 from .web import register_web
@@ -41,3 +42,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(threads_pages)
     app.register_blueprint(notifications_pages)
     app.register_blueprint(ideas_pages)
+    app.register_blueprint(moderation_pages)

@@ -16,6 +16,15 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off", "")
 
 
+def _positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}.")
+    return int(value)
+
+
 def _secret_key(instance_path: str, demo: bool) -> str:
     """Production must set SECRET_KEY. The demo keeps a random one in its instance folder."""
     key = os.environ.get("SECRET_KEY")
@@ -57,6 +66,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Pre-ping hands out only live connections, so a restarted PostgreSQL costs no request;
         # the pool is sized for a gevent worker's concurrency (DB_POOL_SIZE).
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
+        "FLAG_AUTO_HIDE_THRESHOLD": _positive_int("FLAG_AUTO_HIDE_THRESHOLD", 3),
     }
     settings.update(overrides)
     if "SECRET_KEY" not in settings:

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +25,13 @@ db = SQLAlchemy(model_class=Base)
 
 # Ids are 32-bit integers on PostgreSQL: anything larger names nothing that exists.
 MAX_ID = 2**31 - 1
+
+
+def insert_unless_exists(model, values: dict, conflict_columns: list[str]):
+    """`INSERT … ON CONFLICT DO NOTHING` in the dialect in use: the database, not a check
+    before inserting, decides whether the row is new, so concurrent requests cannot both win."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
 
 
 def utcnow() -> datetime:

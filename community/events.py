@@ -23,6 +23,8 @@ notification_created = signals.signal("notification.created")
 idea_created = signals.signal("idea.created")
 idea_vote_changed = signals.signal("idea.vote_changed")
 idea_status_changed = signals.signal("idea.status_changed")
+flag_created = signals.signal("flag.created")  # for the `moderation` room: payload flag, post
+user_suspended = signals.signal("user.suspended")  # their open sockets should close: payload user
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, literal, or_
 
 from .database import db
 from .errors import ValidationFailed
@@ -42,8 +42,11 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _is_number(value: Any, kind: type) -> bool:
-    """JSON gives ints for int columns; float columns take any finite number (never a bool)."""
+def _is_of_kind(value: Any, kind: type) -> bool:
+    """A cursor value of the column's kind: JSON true is no int, nor 1 a bool; float columns take
+    any finite number."""
+    if kind is bool:
+        return isinstance(value, bool)
     if isinstance(value, bool):
         return False
     if kind is int:
@@ -66,7 +69,7 @@ def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
                 value = datetime.fromisoformat(value)
                 if value.tzinfo is None:
                     raise ValueError
-            elif kind in (int, float) and not _is_number(value, kind):
+            elif kind in (int, float, bool) and not _is_of_kind(value, kind):
                 raise ValueError
         except (TypeError, ValueError):
             raise invalid from None
@@ -91,7 +94,9 @@ class Keyset:
 
     def after(self, cursor: str):
         """The WHERE clause selecting rows strictly after the cursor's position."""
-        values = _decode(cursor, self.kinds)
+        # Bound as literals of the column's type: SQLAlchemy refuses `column < True` for booleans.
+        values = [literal(value, column.type) for column, value in zip(self.columns, _decode(cursor, self.kinds),
+                                                                        strict=True)]
         clauses = []
         for i, (column, value) in enumerate(zip(self.columns, values, strict=False)):
             beyond = column < value if self.descending else column > value
@@ -99,10 +104,11 @@ class Keyset:
             clauses.append(and_(*equal_before, beyond))
         return or_(*clauses)
 
-    def paginate(self, query, cursor: str | None, limit: int) -> Page:
-        """Run `query` (a select of ORM rows) one page at a time."""
+    def paginate(self, query, cursor: str | None, limit: int, *, rows: bool = False) -> Page:
+        """Run `query` (a select of ORM objects, or with `rows` of result rows) one page at a time."""
         if cursor:
             query = query.where(self.after(cursor))
-        rows = list(db.session.scalars(query.order_by(*self.order_by()).limit(limit + 1)).unique())
+        query = query.order_by(*self.order_by()).limit(limit + 1)
+        rows = list(db.session.execute(query).all() if rows else db.session.scalars(query).unique())
         next_cursor = _encode(self.key(rows[limit - 1])) if len(rows) > limit else None
         return Page(rows[:limit], next_cursor)

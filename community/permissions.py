@@ -4,12 +4,21 @@ Plain functions of their arguments, never of the request or the logged-in user, 
 views, the API, socket handlers and the CLI all ask the same questions. `actor` is a User,
 or None for someone not signed in. Rules about which rows are visible are given here too,
 as SQL clauses, so lists and searches filter exactly as the single-object checks do.
+
+Every staff check about content asks one question: is this actor staff *for this category*
+(`is_category_staff`)? Moderators and admins are staff everywhere; a category moderator only
+in the categories assigned to them.
 """
-from sqlalchemy import false, true
+from sqlalchemy import and_, event, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from .accounts.models import Role, User
+from .database import db
 from .ideas.models import Idea, IdeaStatus
+from .moderation.models import CategoryModerator, Flag
 from .threads.models import Category, Post, Thread
+
+_MODERATED = "moderated_category_ids"
 
 
 def is_signed_in(actor: User | None) -> bool:
@@ -17,6 +26,7 @@ def is_signed_in(actor: User | None) -> bool:
 
 
 def is_staff(actor: User | None) -> bool:
+    """Staff everywhere: moderators and admins."""
     return is_signed_in(actor) and actor.role in (Role.MODERATOR, Role.ADMIN)
 
 
@@ -24,66 +34,150 @@ def is_admin(actor: User | None) -> bool:
     return is_signed_in(actor) and actor.role == Role.ADMIN
 
 
+def can_participate(actor: User | None) -> bool:
+    """Post, reply, vote, flag: everyone signed in who is not silenced."""
+    return is_signed_in(actor) and not actor.is_silenced
+
+
+def moderated_category_ids(actor: User | None) -> frozenset[int]:
+    """The categories a member moderates. Read once per transaction (a commit or rollback
+    forgets it), so a page of fifty posts asks the database once."""
+    if not is_signed_in(actor):
+        return frozenset()
+    cache = db.session.info.setdefault(_MODERATED, {})
+    if actor.id not in cache:
+        cache[actor.id] = frozenset(db.session.scalars(
+            select(CategoryModerator.category_id).where(CategoryModerator.user_id == actor.id)))
+    return cache[actor.id]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_moderated_categories(session):
+    session.info.pop(_MODERATED, None)
+
+
+def is_category_staff(actor: User | None, category_id: int) -> bool:
+    return is_staff(actor) or category_id in moderated_category_ids(actor)
+
+
+def staff_categories_clause(actor: User | None, category_column=Thread.category_id):
+    """SQL twin of `is_category_staff` on a category id column."""
+    if is_staff(actor):
+        return true()
+    ids = moderated_category_ids(actor)
+    return category_column.in_(sorted(ids)) if ids else false()
+
+
+def can_moderate_anything(actor: User | None) -> bool:
+    """Staff anywhere: may open the staff area (flag queue, audit log)."""
+    return is_staff(actor) or bool(moderated_category_ids(actor))
+
+
 # Categories and threads
 
 
 def can_read_category(actor: User | None, category: Category) -> bool:
-    return is_signed_in(actor) and (not category.staff_only or is_staff(actor))
+    return is_signed_in(actor) and (not category.staff_only or is_category_staff(actor, category.id))
 
 
 def readable_categories_clause(actor: User | None):
     """SQL twin of `can_read_category`, for lists and counts."""
     if not is_signed_in(actor):
         return false()
-    if is_staff(actor):
-        return true()
-    return Category.staff_only.is_(False)
+    return or_(Category.staff_only.is_(False), staff_categories_clause(actor, Category.id))
 
 
 def can_manage_categories(actor: User | None) -> bool:
     return is_admin(actor)
 
 
+def can_assign_category_moderators(actor: User | None) -> bool:
+    return is_admin(actor)
+
+
 def can_read_thread(actor: User | None, thread: Thread) -> bool:
-    return can_read_category(actor, thread.category)
+    """Deleted threads stay readable for staff of their category only."""
+    return can_read_category(actor, thread.category) and (
+        thread.deleted_at is None or is_category_staff(actor, thread.category_id))
+
+
+def readable_threads_clause(actor: User | None):
+    """SQL twin of `can_read_thread`; the query must join Thread's Category."""
+    return and_(readable_categories_clause(actor),
+                or_(Thread.deleted_at.is_(None), staff_categories_clause(actor)))
 
 
 def can_create_thread(actor: User | None, category: Category) -> bool:
     """Threads of a category with a purpose (the ideas board) start only through their aggregate."""
-    return can_read_category(actor, category) and category.purpose is None
+    return can_read_category(actor, category) and category.purpose is None and can_participate(actor)
 
 
 def can_reply(actor: User | None, thread: Thread) -> bool:
-    """Locked and closed threads take replies from staff only."""
-    if not can_read_thread(actor, thread):
+    """Locked and closed threads take replies from their staff only; deleted ones from nobody."""
+    if not can_read_thread(actor, thread) or not can_participate(actor) or thread.deleted_at is not None:
         return False
-    return is_staff(actor) or not (thread.locked or thread.closed)
+    return is_category_staff(actor, thread.category_id) or not (thread.locked or thread.closed)
 
 
 def can_edit_thread_title(actor: User | None, thread: Thread) -> bool:
     if not can_read_thread(actor, thread):
         return False
-    return is_staff(actor) or (thread.author_id == actor.id and not thread.locked)
+    if is_category_staff(actor, thread.category_id):
+        return True
+    return thread.author_id == actor.id and not thread.locked and can_participate(actor)
 
 
 def can_moderate_thread(actor: User | None, thread: Thread) -> bool:
-    return can_read_thread(actor, thread) and is_staff(actor)
+    """Pin, lock, close, move, rename, delete and restore."""
+    return can_read_thread(actor, thread) and is_category_staff(actor, thread.category_id)
+
+
+def can_move_thread_to(actor: User | None, thread: Thread, category: Category) -> bool:
+    """A category moderator moves threads only between categories they moderate."""
+    return can_moderate_thread(actor, thread) and is_category_staff(actor, category.id)
+
+
+def can_delete_thread(actor: User | None, thread: Thread) -> bool:
+    return can_moderate_thread(actor, thread) and thread.deleted_at is None
+
+
+def can_restore_thread(actor: User | None, thread: Thread) -> bool:
+    return can_moderate_thread(actor, thread) and thread.deleted_at is not None
+
+
+# Posts
 
 
 def can_read_post(actor: User | None, post: Post) -> bool:
-    """Deleted posts stay readable for staff only."""
-    return can_read_thread(actor, post.thread) and (post.deleted_at is None or is_staff(actor))
+    """Deleted posts stay readable for staff of their category only."""
+    return can_read_thread(actor, post.thread) and (
+        post.deleted_at is None or is_category_staff(actor, post.thread.category_id))
 
 
 def readable_posts_clause(actor: User | None):
-    """SQL twin of `can_read_post` within a thread already known to be readable."""
-    return true() if is_staff(actor) else Post.deleted_at.is_(None)
+    """SQL twin of `can_read_post` within readable threads; the query must join Thread."""
+    return or_(Post.deleted_at.is_(None), staff_categories_clause(actor))
+
+
+def can_read_post_body(actor: User | None, post: Post) -> bool:
+    """A hidden post's body is for its author and its staff; others see a placeholder."""
+    if not can_read_post(actor, post):
+        return False
+    return post.hidden_at is None or post.author_id == actor.id or is_category_staff(actor, post.thread.category_id)
+
+
+def can_see_hidden_reason(actor: User | None, post: Post) -> bool:
+    return post.hidden_at is not None and can_read_post_body(actor, post)
 
 
 def can_edit_post(actor: User | None, post: Post) -> bool:
     if not can_read_post(actor, post) or post.deleted_at is not None:
         return False
-    return is_staff(actor) or (post.author_id == actor.id and not post.thread.locked)
+    if is_category_staff(actor, post.thread.category_id):
+        return True
+    return (post.author_id == actor.id and not post.thread.locked and post.thread.deleted_at is None
+            and can_participate(actor))
 
 
 def can_delete_post(actor: User | None, post: Post) -> bool:
@@ -99,12 +193,12 @@ def can_read_idea(actor: User | None, idea: Idea) -> bool:
 
 def can_post_idea(actor: User | None, board: Category | None) -> bool:
     """`board` is the ideas category, or None before the first idea creates it (readable to all)."""
-    return is_signed_in(actor) and (board is None or can_read_category(actor, board))
+    return can_participate(actor) and (board is None or can_read_category(actor, board))
 
 
 def can_vote(actor: User | None, idea: Idea) -> bool:
     """Closed ideas (shipped, declined, merged) take no more votes, nor withdrawals."""
-    return can_read_idea(actor, idea) and idea.is_open
+    return can_read_idea(actor, idea) and idea.is_open and can_participate(actor)
 
 
 def can_comment_on_idea(actor: User | None, idea: Idea) -> bool:
@@ -113,7 +207,8 @@ def can_comment_on_idea(actor: User | None, idea: Idea) -> bool:
 
 def can_change_idea_status(actor: User | None, idea: Idea) -> bool:
     """Staff answer; a merged idea keeps its status until it is unmerged."""
-    return can_read_idea(actor, idea) and is_staff(actor) and idea.status != IdeaStatus.MERGED
+    return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
+            and idea.status != IdeaStatus.MERGED)
 
 
 def can_merge_idea(actor: User | None, idea: Idea) -> bool:
@@ -121,7 +216,8 @@ def can_merge_idea(actor: User | None, idea: Idea) -> bool:
 
 
 def can_unmerge_idea(actor: User | None, idea: Idea) -> bool:
-    return can_read_idea(actor, idea) and is_staff(actor) and idea.status == IdeaStatus.MERGED
+    return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
+            and idea.status == IdeaStatus.MERGED)
 
 
 def can_see_idea_organizations(actor: User | None) -> bool:
@@ -129,11 +225,50 @@ def can_see_idea_organizations(actor: User | None) -> bool:
     return is_staff(actor)
 
 
+def can_moderate_post(actor: User | None, post: Post) -> bool:
+    """Hide, unhide and read the edit history."""
+    return can_read_post(actor, post) and is_category_staff(actor, post.thread.category_id)
+
+
+def can_hide_post(actor: User | None, post: Post) -> bool:
+    return can_moderate_post(actor, post) and post.deleted_at is None and post.hidden_at is None
+
+
+def can_unhide_post(actor: User | None, post: Post) -> bool:
+    return can_moderate_post(actor, post) and post.hidden_at is not None
+
+
+def can_flag_post(actor: User | None, post: Post) -> bool:
+    """Anyone who may post flags others' live posts."""
+    return (can_read_post(actor, post) and can_participate(actor) and post.deleted_at is None
+            and post.author_id != actor.id)
+
+
+# The flag queue and the audit log
+
+
+def can_resolve_flag(actor: User | None, flag: Flag) -> bool:
+    return can_moderate_post(actor, flag.post)
+
+
+def can_view_audit_log(actor: User | None) -> bool:
+    """Category moderators read the entries of their categories; staff read them all."""
+    return can_moderate_anything(actor)
+
+
 # People and membership
 
 
 def can_view_profile(actor: User | None, user: User) -> bool:
     return is_signed_in(actor)
+
+
+def can_restrict_user(actor: User | None, user: User) -> bool:
+    """Suspend or silence: moderators restrict members, admins also moderators; nobody
+    restricts an admin or themselves."""
+    if not is_staff(actor) or user.id == actor.id or user.role == Role.ADMIN:
+        return False
+    return user.role == Role.MEMBER or is_admin(actor)
 
 
 def can_invite(actor: User | None, role: str) -> bool:

@@ -60,6 +60,14 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     return target
 
 
+def form_int(name: str) -> int:
+    """A whole number from the submitted form, or a clear 422 naming the field."""
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise ValidationFailed({name: "Choose one."}) from None
+
+
 def signed_in_user_key() -> str:
     """Rate limits of signed-in actions count per member."""
     return f"user:{current_user.get_id()}"

@@ -43,9 +43,20 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_item", render_item)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table to alter it, and SQLite refuses to drop a referenced
+            # table that has rows while foreign keys are enforced. The rebuild keeps every key.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction: the migrations run in their own
+        try:
+            context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

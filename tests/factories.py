@@ -8,6 +8,7 @@ from community import events
 from community.accounts.models import Organization, Role, User
 from community.database import db
 from community.markdown import render_markdown
+from community.moderation.models import CategoryModerator, Flag
 from community.threads.models import Category, Post, Thread
 
 PASSWORD = "correct-horse-battery"
@@ -79,3 +80,15 @@ def make_people() -> People:
         acme=acme,
         globex=globex,
     )
+
+
+def make_category_moderator(user: User, category: Category) -> None:
+    db.session.add(CategoryModerator(user_id=user.id, category_id=category.id))
+    events.commit()
+
+
+def make_flag(post: Post, user: User, reason: str = "spam") -> Flag:
+    flag = Flag(post_id=post.id, user_id=user.id, reason=reason)
+    db.session.add(flag)
+    events.commit()
+    return flag

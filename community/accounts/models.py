@@ -38,6 +38,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_reason: Mapped[str] = mapped_column(Text, default="")
+    # Silenced members stay signed in and read, but cannot post, vote or flag.
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    silence_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
@@ -54,8 +57,14 @@ class User(UserMixin, db.Model):
         return self.suspended_until is not None and self.suspended_until > utcnow()
 
     @property
+    def is_silenced(self) -> bool:
+        return self.silenced_until is not None and self.silenced_until > utcnow()
+
+    @property
     def status(self) -> str:
-        return "suspended" if self.is_suspended else "active"
+        if self.is_suspended:
+            return "suspended"
+        return "silenced" if self.is_silenced else "active"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users

@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager
 
 from .. import events, permissions
 from ..accounts.models import Organization, Role, User
+from ..accounts.services import check_not_silenced
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..markdown import render_markdown
@@ -370,6 +371,7 @@ def do_vote(actor: User, idea_id: int, voted: bool) -> VoteState:
     """Vote for an idea (`voted` True) or withdraw the vote (False). Idempotent: asking for the
     state that already holds changes and announces nothing."""
     idea = _readable_idea(actor, idea_id)
+    check_not_silenced(actor)
     _lock(idea)
     if not idea.is_open:
         raise _closed(idea)
@@ -390,6 +392,7 @@ def do_vote(actor: User, idea_id: int, voted: bool) -> VoteState:
 
 def do_create_idea(actor: User, title: str | None, body: str | None, tags=None) -> Idea:
     """Post an idea, which starts its discussion thread and votes for it."""
+    check_not_silenced(actor)
     if not permissions.can_post_idea(actor, find_board()):
         raise Forbidden("You may not post ideas.")
     values = check_fields(title=(threads.check_title, title), body=(threads.check_body, body),

@@ -35,16 +35,21 @@ class Thread(db.Model):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Deleting is soft: the thread vanishes for members, and staff can restore it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
-    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
 
 
 # Keyset pagination: each sort reads one index range, newest first, whatever the table's size.
-Index("ix_threads_category_activity", Thread.category_id, Thread.last_activity_at, Thread.id)
+# Within a category pinned threads come first, so `pinned` leads the category indexes.
+Index("ix_threads_category_pinned_activity", Thread.category_id, Thread.pinned, Thread.last_activity_at,
+      Thread.id)
 Index("ix_threads_activity", Thread.last_activity_at, Thread.id)
-Index("ix_threads_category_new", Thread.category_id, Thread.id)
-Index("ix_threads_category_top", Thread.category_id, Thread.reply_count, Thread.id)
+Index("ix_threads_category_pinned_new", Thread.category_id, Thread.pinned, Thread.id)
+Index("ix_threads_category_pinned_top", Thread.category_id, Thread.pinned, Thread.reply_count, Thread.id)
 Index("ix_threads_top", Thread.reply_count, Thread.id)
 
 
@@ -62,6 +67,12 @@ class Post(db.Model):
     # Deleting is soft: staff can still see (and later restore) what was removed.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Hidden posts stay in place; members other than the author see a placeholder instead.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: hidden by flags
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    # When it was last hidden or unhidden, so clients catching up (`since`) hear of it.
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread] = relationship(lazy="select")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
@@ -70,3 +81,23 @@ class Post(db.Model):
 
 Index("ix_posts_thread_id", Post.thread_id, Post.id)
 Index("ix_posts_author_id", Post.author_id, Post.id)
+
+
+class PostRevision(db.Model):
+    """A former version of a post, kept when it is edited: its body, who wrote it and when.
+
+    Staff read the history; nothing ever changes a revision.
+    """
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    editor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+Index("ix_post_revisions_post", PostRevision.post_id, PostRevision.id)

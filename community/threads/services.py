@@ -7,11 +7,13 @@ from sqlalchemy.orm import contains_eager
 
 from .. import events, permissions
 from ..accounts.models import User
+from ..accounts.services import check_not_silenced
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..markdown import render_markdown
+from ..moderation import audit
 from ..pagination import Keyset, Page, check_limit
-from .models import Category, Post, Thread
+from .models import Category, Post, PostRevision, Thread
 
 MAX_TITLE_LENGTH = 200
 MIN_TITLE_LENGTH = 3
@@ -25,8 +27,18 @@ THREAD_KEYSETS = {
     "new": Keyset((Thread.id,), (int,), lambda t: (t.id,)),
     "top": Keyset((Thread.reply_count, Thread.id), (int, int), lambda t: (t.reply_count, t.id)),
 }
+# Within one category pinned threads come first, in the same order among themselves.
+PINNED_FIRST_KEYSETS = {
+    sort: Keyset((Thread.pinned, *keyset.columns), (bool, *keyset.kinds),
+                 lambda t, key=keyset.key: (t.pinned, *key(t)))
+    for sort, keyset in THREAD_KEYSETS.items()
+}
+# Thread switches staff flip, each logged as its own action.
+THREAD_SWITCHES = {"pinned": ("thread.pin", "thread.unpin"), "locked": ("thread.lock", "thread.unlock"),
+                   "closed": ("thread.close", "thread.reopen")}
 POST_KEYSET = Keyset((Post.id,), (int,), lambda p: (p.id,), descending=False)
 RECENT_POSTS_KEYSET = Keyset((Post.id,), (int,), lambda p: (p.id,))
+REVISIONS_KEYSET = Keyset((PostRevision.id,), (int,), lambda r: (r.id,))
 
 
 # Checks
@@ -93,26 +105,28 @@ def access_post(actor: User | None, post_id: int) -> Post:
 
 def list_threads(actor: User | None, *, category_id: int | None = None, sort: str | None = None,
                  cursor: str | None = None, limit=None) -> Page[Thread]:
-    """Threads the actor may read, newest activity first (or newest, or most replied)."""
-    keyset = THREAD_KEYSETS[check_sort(sort)]
+    """Threads the actor may read, newest activity first (or newest, or most replied).
+    Within one category, pinned threads come first."""
+    keysets = THREAD_KEYSETS if category_id is None else PINNED_FIRST_KEYSETS
+    keyset = keysets[check_sort(sort)]
     limit = check_limit(limit)
-    query = select(Thread).join(Thread.category).options(contains_eager(Thread.category))
+    query = (select(Thread).join(Thread.category).options(contains_eager(Thread.category))
+             .where(permissions.readable_threads_clause(actor)))
     if category_id is not None:
         access_category(actor, category_id)
         query = query.where(Thread.category_id == category_id)
-    else:
-        query = query.where(permissions.readable_categories_clause(actor))
     return keyset.paginate(query, cursor, limit)
 
 
 def list_posts(actor: User | None, thread_id: int, *, cursor: str | None = None, limit=None,
                since: datetime | None = None) -> Page[Post]:
-    """Posts of a readable thread, oldest first. `since` keeps only posts written or edited
-    after that moment, for a client catching up after being offline."""
+    """Posts of a readable thread, oldest first. `since` keeps only posts written, edited,
+    deleted, hidden or unhidden after that moment, for a client catching up after being offline."""
     thread = access_thread(actor, thread_id)
-    query = select(Post).where(Post.thread_id == thread.id, permissions.readable_posts_clause(actor))
+    query = select(Post).join(Post.thread).where(Post.thread_id == thread.id, permissions.readable_posts_clause(actor))
     if since is not None:
-        query = query.where(or_(Post.created_at > since, Post.edited_at > since, Post.deleted_at > since))
+        query = query.where(or_(Post.created_at > since, Post.edited_at > since, Post.deleted_at > since,
+                                Post.moderated_at > since))
     return POST_KEYSET.paginate(query, cursor, check_limit(limit))
 
 
@@ -123,7 +137,7 @@ def list_recent_posts(actor: User | None, author: User, limit: int = 10) -> list
         .join(Post.thread)
         .join(Thread.category)
         .options(contains_eager(Post.thread).contains_eager(Thread.category))
-        .where(Post.author_id == author.id, permissions.readable_categories_clause(actor),
+        .where(Post.author_id == author.id, permissions.readable_threads_clause(actor),
                permissions.readable_posts_clause(actor))
     )
     return RECENT_POSTS_KEYSET.paginate(query, None, limit).items
@@ -133,7 +147,7 @@ def count_threads_by_category(actor: User | None) -> dict[int, int]:
     rows = db.session.execute(
         select(Thread.category_id, func.count(Thread.id))
         .join(Thread.category)
-        .where(permissions.readable_categories_clause(actor))
+        .where(permissions.readable_threads_clause(actor))
         .group_by(Thread.category_id)
     )
     return dict(rows.all())
@@ -144,6 +158,7 @@ def count_threads_by_category(actor: User | None) -> dict[int, int]:
 
 def do_create_thread(actor: User, category_id: int, title: str | None, body: str | None) -> Thread:
     category = access_category(actor, category_id)
+    check_not_silenced(actor)
     if not permissions.can_create_thread(actor, category):
         raise Forbidden("You may not start threads here.")
     values = check_fields(title=(check_title, title), body=(check_body, body))
@@ -166,6 +181,9 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
 
 def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
     thread = access_thread(actor, thread_id)
+    check_not_silenced(actor)
+    if thread.deleted_at is not None:
+        raise Conflict("This thread is deleted: it takes no new replies.", code="thread_deleted")
     if not permissions.can_reply(actor, thread):
         raise Conflict("This thread is locked: it takes no new replies.", code="thread_locked")
     body = check_body(body)
@@ -186,18 +204,37 @@ def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
 
 
 def do_edit_post(actor: User, post_id: int, body: str | None) -> Post:
+    """Change a post's body, keeping the version it replaces as a revision."""
     post = access_post(actor, post_id)
+    check_not_silenced(actor)
     if not permissions.can_edit_post(actor, post):
         raise Forbidden("You may not edit this post.")
     body = check_body(body)
     if body != post.body:
+        now = utcnow()
+        revision = PostRevision(post_id=post.id, body=post.body, editor_id=post.editor_id or post.author_id,
+                                created_at=post.edited_at or post.created_at)
+        db.session.add(revision)
+        db.session.flush()
+        if actor.id != post.author_id:
+            audit.record(actor, "post.edit", "post", post.id, category_id=post.thread.category_id,
+                         before={"revision_id": revision.id})
         post.body = body
         post.body_html = render_markdown(body)
-        post.edited_at = utcnow()
+        post.edited_at = now
         post.editor_id = actor.id
         events.announce(events.post_updated, thread=post.thread, post=post)
     events.commit()
     return post
+
+
+def list_post_revisions(actor: User, post_id: int, *, cursor: str | None = None, limit=None) -> Page[PostRevision]:
+    """A post's former versions, newest first: for its staff only."""
+    post = access_post(actor, post_id)
+    if not permissions.can_moderate_post(actor, post):
+        raise Forbidden("Only staff read the edit history.")
+    query = select(PostRevision).where(PostRevision.post_id == post.id)
+    return REVISIONS_KEYSET.paginate(query, cursor, check_limit(limit))
 
 
 def do_create_category(actor: User | None, name: str | None, description: str | None = "",
@@ -238,6 +275,8 @@ def do_delete_post(actor: User, post_id: int) -> Post:
         update(Thread).where(Thread.id == post.thread_id).values(reply_count=Thread.reply_count - 1)
         .execution_options(synchronize_session=False)
     )
+    if actor.id != post.author_id:
+        audit.record(actor, "post.delete", "post", post.id, category_id=post.thread.category_id)
     events.announce(events.post_updated, thread=post.thread, post=post)
     events.commit()
     return post
@@ -260,18 +299,61 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
     if "title" in changes:
         values["title"] = check_title(changes["title"])
     if "category_id" in changes:
-        values["category"] = access_category(actor, changes["category_id"])
-        if values["category"].id != thread.category_id and values["category"].purpose is not None:
+        category = access_category(actor, changes["category_id"])
+        if category.id != thread.category_id and category.purpose is not None:
             raise Conflict("Threads cannot be moved into that category: its threads start elsewhere "
                            "(the ideas board starts a thread with each idea).", code="category_reserved")
-    for flag in ("pinned", "locked", "closed"):
+        if not permissions.can_move_thread_to(actor, thread, category):
+            raise Forbidden("You may only move threads into categories you moderate.")
+        values["category_id"] = category.id
+    for flag in THREAD_SWITCHES:
         if flag in changes:
             if not isinstance(changes[flag], bool):
                 raise ValidationFailed({flag: "Must be true or false."})
             values[flag] = changes[flag]
-    for name, value in values.items():
+    changed = {name: value for name, value in values.items() if getattr(thread, name) != value}
+    source_category_id = thread.category_id
+    for name, value in changed.items():
+        # Renaming one's own thread is authorship; everything else here is a staff action.
+        if name != "title" or actor.id != thread.author_id:
+            action = {"title": "thread.rename", "category_id": "thread.move"}.get(name) or \
+                THREAD_SWITCHES[name][0 if value else 1]
+            audit.record(actor, action, "thread", thread.id, category_id=source_category_id,
+                         before={name: getattr(thread, name)}, after={name: value})
         setattr(thread, name, value)
-    if db.session.is_modified(thread):
+    if "category_id" in changed:
+        thread.category = category  # keep the loaded relationship in step with the new id
+    if changed:
         events.announce(events.thread_updated, thread=thread)
+    events.commit()
+    return thread
+
+
+def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Thread:
+    """Soft-delete a thread: members lose it everywhere; its staff can restore it."""
+    thread = access_thread(actor, thread_id)
+    if not permissions.can_delete_thread(actor, thread):
+        if permissions.can_moderate_thread(actor, thread):
+            raise Conflict("This thread is already deleted.", code="already_deleted")
+        raise Forbidden("Only staff delete threads.")
+    thread.deleted_at = utcnow()
+    thread.deleted_by_id = actor.id
+    audit.record(actor, "thread.delete", "thread", thread.id, category_id=thread.category_id,
+                 reason=(reason or "").strip())
+    events.announce(events.thread_updated, thread=thread)
+    events.commit()
+    return thread
+
+
+def do_restore_thread(actor: User, thread_id: int) -> Thread:
+    thread = access_thread(actor, thread_id)
+    if not permissions.can_restore_thread(actor, thread):
+        if permissions.can_moderate_thread(actor, thread):
+            raise Conflict("This thread is not deleted.", code="not_deleted")
+        raise Forbidden("Only staff restore threads.")
+    thread.deleted_at = None
+    thread.deleted_by_id = None
+    audit.record(actor, "thread.restore", "thread", thread.id, category_id=thread.category_id)
+    events.announce(events.thread_updated, thread=thread)
     events.commit()
     return thread

@@ -5,7 +5,7 @@ from flask_login import current_user
 from .. import permissions, rate_limits
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
-from ..web import signed_in_user_key
+from ..web import form_int, signed_in_user_key
 from . import services
 
 bp = Blueprint("threads", __name__)
@@ -53,8 +53,15 @@ def thread(thread_id: int):
     thread = services.access_thread(current_user, thread_id)
     page = services.list_posts(current_user, thread.id, cursor=request.args.get("cursor"),
                                limit=request.args.get("limit"))
-    return render_template("threads/thread.html", thread=thread, page=page, errors={}, form={},
-                           first_post_id=services.first_post_id(thread.id))
+    return _render_thread(thread, page)
+
+
+def _render_thread(thread, page, errors=None, form=None):
+    # Staff get the categories they may move the thread to; nobody else needs that query.
+    categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
+        else []
+    return render_template("threads/thread.html", thread=thread, page=page, errors=errors or {}, form=form or {},
+                           first_post_id=services.first_post_id(thread.id), categories=categories)
 
 
 @bp.get("/p/<int:post_id>/fragment")
@@ -73,8 +80,7 @@ def reply(thread_id: int):
     except ValidationFailed as failure:
         thread = services.access_thread(current_user, thread_id)
         page = services.list_posts(current_user, thread.id)
-        return render_template("threads/thread.html", thread=thread, page=page, errors=failure.fields,
-                               form=request.form, first_post_id=services.first_post_id(thread.id)), 422
+        return _render_thread(thread, page, failure.fields, request.form), 422
     flash("Reply posted.", "success")
     return redirect(url_for("threads.thread", thread_id=thread_id, _anchor=f"post-{post.id}"))
 
@@ -96,6 +102,42 @@ def edit_post(post_id: int):
             return redirect(url_for("threads.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
     form = request.form if errors else {"body": post.body}
     return render_template("threads/edit_post.html", post=post, errors=errors, form=form), 422 if errors else 200
+
+
+@bp.post("/t/<int:thread_id>/update")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+def update_thread(thread_id: int):
+    """Staff controls and renaming: each form sends only the fields it changes."""
+    changes = {name: request.form[name] == "true" for name in services.THREAD_SWITCHES if name in request.form}
+    if "title" in request.form:
+        changes["title"] = request.form["title"]
+    if "category_id" in request.form:
+        changes["category_id"] = form_int("category_id")
+    services.do_update_thread(current_user, thread_id, changes)
+    flash("Thread updated.", "success")
+    return redirect(url_for("threads.thread", thread_id=thread_id))
+
+
+@bp.post("/t/<int:thread_id>/delete")
+def delete_thread(thread_id: int):
+    thread = services.do_delete_thread(current_user, thread_id, request.form.get("reason"))
+    flash("Thread deleted. Staff can still open and restore it.", "info")
+    return redirect(url_for("threads.category", category_id=thread.category_id))
+
+
+@bp.post("/t/<int:thread_id>/restore")
+def restore_thread(thread_id: int):
+    services.do_restore_thread(current_user, thread_id)
+    flash("Thread restored.", "success")
+    return redirect(url_for("threads.thread", thread_id=thread_id))
+
+
+@bp.get("/p/<int:post_id>/history")
+def post_history(post_id: int):
+    post = services.access_post(current_user, post_id)
+    page = services.list_post_revisions(current_user, post.id, cursor=request.args.get("cursor"),
+                                        limit=request.args.get("limit"))
+    return render_template("threads/post_history.html", post=post, page=page)
 
 
 @bp.post("/p/<int:post_id>/delete")

@@ -1,0 +1,380 @@
+"""Staff tools: hiding posts, flags and their queue, suspending and silencing people, category
+moderators, and reading the audit log. Every action is logged in its own transaction."""
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from .. import events, permissions
+from ..accounts import services as accounts
+from ..accounts.models import DeviceSession, User
+from ..database import db, insert_unless_exists, utcnow
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..notifications.services import notify
+from ..pagination import Keyset, Page, check_limit
+from ..threads import services as threads
+from ..threads.models import Post, Thread
+from . import audit
+from .models import AuditEntry, CategoryModerator, Flag, FlagReason, Resolution
+
+MAX_REASON = 500
+MAX_RESTRICTION = timedelta(days=365 * 100)
+AUDIT_KEYSET = Keyset((AuditEntry.id,), (int,), lambda e: (e.id,))
+PEOPLE_KEYSET = Keyset((User.id,), (int,), lambda u: (u.id,), descending=False)
+AUTO_HIDE_REASON = "Hidden automatically after flags from {count} members, until staff review it."
+
+
+# Checks
+
+
+def check_reason(reason: str | None, *, required: bool = True, name: str = "reason") -> str:
+    reason = " ".join((reason or "").split())
+    if required and not reason:
+        raise ValidationFailed({name: "Give a reason."})
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed({name: f"Use at most {MAX_REASON} characters."})
+    return reason
+
+
+def check_flag_reason(reason: str | None) -> str:
+    try:
+        return FlagReason(reason).value
+    except ValueError:
+        raise ValidationFailed({"reason": "Choose spam, off_topic, abusive or other."}) from None
+
+
+def check_resolution(action: str | None) -> str:
+    try:
+        return Resolution(action).value
+    except ValueError:
+        raise ValidationFailed({"action": "Choose hide or dismiss."}) from None
+
+
+def check_until(until: datetime | date | str | None) -> datetime:
+    """A moment in the future: an aware datetime, or a date (its midnight, UTC), or either as ISO text."""
+    invalid = ValidationFailed({"until": "Give a future date, like 2030-01-31 or 2030-01-31T12:00:00Z."})
+    if isinstance(until, str):
+        text = until.strip()
+        try:
+            until = date.fromisoformat(text) if len(text) == len("2030-01-31") else datetime.fromisoformat(text)
+        except ValueError:
+            raise invalid from None
+    if isinstance(until, date) and not isinstance(until, datetime):
+        until = datetime(until.year, until.month, until.day, tzinfo=UTC)
+    if not isinstance(until, datetime) or until.tzinfo is None:
+        raise invalid
+    now = utcnow()
+    if until <= now or until - now > MAX_RESTRICTION:
+        raise invalid
+    return until.astimezone(UTC)
+
+
+# Hiding posts
+
+
+def _access_post_to_moderate(actor: User, post_id: int) -> Post:
+    post = threads.access_post(actor, post_id)
+    if not permissions.can_moderate_post(actor, post):
+        raise Forbidden("Only staff of this category hide and unhide posts.")
+    return post
+
+
+def _hide(actor: User | None, post: Post, reason: str) -> None:
+    """Hide a post, log it and tell its author why; inside the caller's transaction."""
+    now = utcnow()
+    post.hidden_at, post.hidden_by_id, post.hidden_reason, post.moderated_at = now, actor and actor.id, reason, now
+    audit.record(actor, "post.hide", "post", post.id, category_id=post.thread.category_id, reason=reason)
+    notify([post.author], "post_hidden", actor=actor, thread=post.thread, post_id=post.id,
+           text=f"Your post in “{post.thread.title}” was hidden: {reason}")
+    events.announce(events.post_updated, thread=post.thread, post=post)
+
+
+def _resolve_open_flags(actor: User, post: Post, resolution: str) -> int:
+    return db.session.execute(
+        update(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolved_by_id=actor.id, resolution=resolution)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def do_hide_post(actor: User, post_id: int, reason: str | None) -> Post:
+    post = _access_post_to_moderate(actor, post_id)
+    if not permissions.can_hide_post(actor, post):
+        raise Conflict("This post is already hidden or deleted.", code="not_hideable")
+    _hide(actor, post, check_reason(reason))
+    events.commit()
+    return post
+
+
+def do_unhide_post(actor: User, post_id: int) -> Post:
+    """Show a hidden post again. Its open flags count as reviewed: they are dismissed."""
+    post = _access_post_to_moderate(actor, post_id)
+    if not permissions.can_unhide_post(actor, post):
+        raise Conflict("This post is not hidden.", code="not_hidden")
+    audit.record(actor, "post.unhide", "post", post.id, category_id=post.thread.category_id,
+                 before={"hidden_reason": post.hidden_reason})
+    post.hidden_at, post.hidden_by_id, post.hidden_reason, post.moderated_at = None, None, "", utcnow()
+    _resolve_open_flags(actor, post, Resolution.DISMISS)
+    events.announce(events.post_updated, thread=post.thread, post=post)
+    events.commit()
+    return post
+
+
+# Flags
+
+
+def do_flag_post(actor: User, post_id: int, reason: str | None, text: str | None = "") -> Flag:
+    """Flag a post, once per member and post. Enough distinct flaggers hide it until reviewed."""
+    post = threads.access_post(actor, post_id)
+    accounts.check_not_silenced(actor)
+    if not permissions.can_flag_post(actor, post):
+        raise Forbidden("You cannot flag this post.")
+    values = check_fields(reason=(check_flag_reason, reason),
+                          text=(lambda v: check_reason(v, required=False, name="text"), text))
+    if values["reason"] == FlagReason.OTHER and not values["text"]:
+        raise ValidationFailed({"text": "Say what is wrong."})
+    flag_id = db.session.scalar(
+        insert_unless_exists(Flag, {"post_id": post.id, "user_id": actor.id, **values}, ["post_id", "user_id"])
+        .returning(Flag.id))
+    if flag_id is None:
+        events.rollback()
+        raise Conflict("You already flagged this post.", code="already_flagged")
+    flag = db.session.get(Flag, flag_id)
+    events.announce(events.flag_created, flag=flag, post=post)
+    _hide_if_flagged_enough(post)
+    events.commit()
+    return flag
+
+
+def _hide_if_flagged_enough(post: Post) -> None:
+    threshold = current_app.config["FLAG_AUTO_HIDE_THRESHOLD"]
+    count = db.session.scalar(select(func.count(Flag.id)).where(Flag.post_id == post.id, Flag.resolved_at.is_(None)))
+    if count < threshold or post.hidden_at is not None:
+        return
+    # Conditional, so two flags crossing the threshold at once hide (and notify) once.
+    claimed = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.hidden_at.is_(None)).values(hidden_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed == 1:
+        _hide(None, post, AUTO_HIDE_REASON.format(count=count))
+
+
+@dataclass
+class QueueItem:
+    """One flagged post in the queue: `flag_id` (its oldest open flag) names it for resolving."""
+
+    flag_id: int
+    post: Post
+    flag_count: int
+    first_flagged_at: datetime
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        return dict(Counter(flag.reason for flag in self.flags))
+
+
+def list_flag_queue(actor: User, *, cursor: str | None = None, limit=None) -> Page[QueueItem]:
+    """Posts with open flags in the categories the actor moderates, oldest flag first."""
+    if not permissions.can_moderate_anything(actor):
+        raise Forbidden("The flag queue is for staff.")
+    groups = (
+        select(Flag.post_id, func.min(Flag.created_at).label("first_flagged_at"),
+               func.count(Flag.id).label("flag_count"), func.min(Flag.id).label("flag_id"))
+        .join(Post, Post.id == Flag.post_id).join(Thread, Thread.id == Post.thread_id)
+        .where(Flag.resolved_at.is_(None), permissions.staff_categories_clause(actor))
+        .group_by(Flag.post_id)
+        .subquery()
+    )
+    keyset = Keyset((groups.c.first_flagged_at, groups.c.post_id), (datetime, int),
+                    lambda row: (row.first_flagged_at, row.Post.id), descending=False)
+    query = (select(Post, groups.c.first_flagged_at, groups.c.flag_count, groups.c.flag_id)
+             .join(groups, groups.c.post_id == Post.id)
+             .options(joinedload(Post.thread).joinedload(Thread.category)))
+    page = keyset.paginate(query, cursor, check_limit(limit), rows=True)
+    items = [QueueItem(row.flag_id, row.Post, row.flag_count, row.first_flagged_at) for row in page.items]
+    by_post = {item.post.id: item for item in items}
+    for flag in db.session.scalars(select(Flag).where(Flag.post_id.in_(list(by_post)), Flag.resolved_at.is_(None))
+                                   .order_by(Flag.id)):
+        by_post[flag.post_id].flags.append(flag)
+    return Page(items, page.next_cursor)
+
+
+@dataclass
+class FlagResolution:
+    action: str
+    post: Post
+    resolved_count: int
+
+
+def do_resolve_flag(actor: User, flag_id: int, action: str | None, reason: str | None = "") -> FlagResolution:
+    """Resolve a flagged post: hide it, or dismiss its flags. Either way every open flag of the
+    post is resolved, and a post hidden only by flags is shown again when they are dismissed."""
+    flag = db.session.get(Flag, flag_id)
+    if flag is None or not permissions.can_resolve_flag(actor, flag):
+        raise NotFound("No such flag.")
+    if flag.resolved_at is not None:
+        raise Conflict("This flag was already resolved.", code="already_resolved")
+    values = check_fields(action=(check_resolution, action), reason=(lambda v: check_reason(v, required=False), reason))
+    post = flag.post
+    if values["action"] == Resolution.HIDE:
+        if post.hidden_at is None:
+            if not permissions.can_hide_post(actor, post):
+                raise Conflict("A deleted post cannot be hidden.", code="not_hideable")
+            _hide(actor, post, values["reason"] or "Hidden after staff reviewed flags.")
+        else:
+            post.hidden_by_id = actor.id  # hidden by flags, now confirmed by staff
+    elif post.hidden_at is not None and post.hidden_by_id is None:
+        post.hidden_at, post.hidden_reason, post.moderated_at = None, "", utcnow()
+        events.announce(events.post_updated, thread=post.thread, post=post)
+    resolved = _resolve_open_flags(actor, post, values["action"])
+    audit.record(actor, f"flag.{values['action']}", "post", post.id, category_id=post.thread.category_id,
+                 after={"flags_resolved": resolved}, reason=values["reason"])
+    events.commit()
+    return FlagResolution(values["action"], post, resolved)
+
+
+# People
+
+
+def access_user_to_restrict(actor: User, user_id: int) -> User:
+    user = accounts.access_user(actor, user_id)
+    if not permissions.can_restrict_user(actor, user):
+        raise Forbidden("You may not restrict this member.")
+    return user
+
+
+def _restrict(actor: User, user_id: int, kind: str, until, reason: str | None) -> User:
+    """Suspend or silence (`kind`) until a moment, with a reason; or lift it (`until` None)."""
+    user = access_user_to_restrict(actor, user_id)
+    until_field, reason_field = {"suspend": ("suspended_until", "suspension_reason"),
+                                 "silence": ("silenced_until", "silence_reason")}[kind]
+    before = getattr(user, until_field)
+    if until is None:
+        if before is None or before <= utcnow():
+            raise Conflict(f"This member is not {kind}ed.", code=f"not_{kind}ed")
+        values = {until_field: None, reason_field: ""}
+        action = f"user.un{kind}"
+    else:
+        checked = check_fields(until=(check_until, until), reason=(check_reason, reason))
+        values = {until_field: checked["until"], reason_field: checked["reason"]}
+        action = f"user.{kind}"
+    audit.record(actor, action, "user", user.id, reason=values[reason_field],
+                 before={"until": before.isoformat() if before else None},
+                 after={"until": values[until_field].isoformat() if values[until_field] else None})
+    for name, value in values.items():
+        setattr(user, name, value)
+    if action == "user.suspend":
+        # Every device session ends now: tokens stop working, refresh tokens too.
+        db.session.execute(
+            update(DeviceSession).where(DeviceSession.user_id == user.id, DeviceSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+        events.announce(events.user_suspended, user=user)
+    events.commit()
+    return user
+
+
+def do_suspend(actor: User, user_id: int, until, reason: str | None) -> User:
+    """The member cannot sign in until then, and is told why; their sessions end at once."""
+    return _restrict(actor, user_id, "suspend", until, reason)
+
+
+def do_unsuspend(actor: User, user_id: int) -> User:
+    return _restrict(actor, user_id, "suspend", None, None)
+
+
+def do_silence(actor: User, user_id: int, until, reason: str | None) -> User:
+    """The member keeps reading but cannot post, vote or flag until then."""
+    return _restrict(actor, user_id, "silence", until, reason)
+
+
+def do_unsilence(actor: User, user_id: int) -> User:
+    return _restrict(actor, user_id, "silence", None, None)
+
+
+def list_people(actor: User, *, search: str | None = None, restricted_only: bool = False,
+                cursor: str | None = None, limit=None) -> Page[User]:
+    """Members for staff to review, by name or email; `restricted_only` keeps the suspended and silenced."""
+    if not permissions.is_staff(actor):
+        raise Forbidden("Only staff review members.")
+    query = select(User)
+    if search and search.strip():
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(or_(func.lower(User.display_name).like(pattern), func.lower(User.email).like(pattern)))
+    if restricted_only:
+        now = utcnow()
+        query = query.where(or_(User.suspended_until > now, User.silenced_until > now))
+    return PEOPLE_KEYSET.paginate(query, cursor, check_limit(limit))
+
+
+# Category moderators
+
+
+def _access_assignment(actor: User, category_id: int, user_id: int):
+    if not permissions.can_assign_category_moderators(actor):
+        raise Forbidden("Only admins assign category moderators.")
+    return threads.access_category(actor, category_id), accounts.access_user(actor, user_id)
+
+
+def do_assign_category_moderator(actor: User, category_id: int, user_id: int) -> CategoryModerator:
+    """Make a member moderator of one category; assigning twice changes nothing."""
+    category, user = _access_assignment(actor, category_id, user_id)
+    if permissions.is_staff(user):
+        raise Conflict("Moderators and admins already moderate every category.", code="already_staff")
+    inserted = db.session.execute(
+        insert_unless_exists(CategoryModerator, {"category_id": category.id, "user_id": user.id},
+                             ["category_id", "user_id"])).rowcount
+    if inserted:
+        audit.record(actor, "category.add_moderator", "user", user.id, category_id=category.id,
+                     after={"category_id": category.id})
+    events.commit()
+    return db.session.get(CategoryModerator, (category.id, user.id))
+
+
+def do_remove_category_moderator(actor: User, category_id: int, user_id: int) -> None:
+    category, user = _access_assignment(actor, category_id, user_id)
+    removed = db.session.execute(
+        delete(CategoryModerator).where(CategoryModerator.category_id == category.id,
+                                        CategoryModerator.user_id == user.id)).rowcount
+    if not removed:
+        raise NotFound("That member does not moderate this category.")
+    audit.record(actor, "category.remove_moderator", "user", user.id, category_id=category.id,
+                 before={"category_id": category.id})
+    events.commit()
+
+
+def list_category_moderators(actor: User, category_id: int) -> list[CategoryModerator]:
+    category = threads.access_category(actor, category_id)
+    return list(db.session.scalars(
+        select(CategoryModerator).where(CategoryModerator.category_id == category.id)
+        .order_by(CategoryModerator.user_id)))
+
+
+def list_moderated_categories(actor: User, user_id: int) -> list[int]:
+    """The ids of the categories a member moderates (for staff reviewing them)."""
+    if not permissions.is_staff(actor):
+        raise Forbidden("Only staff review members.")
+    user = accounts.access_user(actor, user_id)
+    return list(db.session.scalars(select(CategoryModerator.category_id).where(CategoryModerator.user_id == user.id)
+                                   .order_by(CategoryModerator.category_id)))
+
+
+# The audit log
+
+
+def list_audit_log(actor: User, *, actor_id: int | None = None, action: str | None = None,
+                   target_type: str | None = None, target_id: int | None = None,
+                   cursor: str | None = None, limit=None) -> Page[AuditEntry]:
+    """Staff actions, newest first, filtered by who, what and which target."""
+    if not permissions.can_view_audit_log(actor):
+        raise Forbidden("The audit log is for staff.")
+    query = select(AuditEntry).where(permissions.staff_categories_clause(actor, AuditEntry.category_id))
+    for column, value in ((AuditEntry.actor_id, actor_id), (AuditEntry.action, action),
+                          (AuditEntry.target_type, target_type), (AuditEntry.target_id, target_id)):
+        if value is not None and value != "":
+            query = query.where(column == value)
+    return AUDIT_KEYSET.paginate(query, cursor, check_limit(limit))
