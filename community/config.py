@@ -16,6 +16,16 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off", "")
 
 
+def _number(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}.") from None
+
+
 def _secret_key(instance_path: str, demo: bool) -> str:
     """Production must set SECRET_KEY. The demo keeps a random one in its instance folder."""
     key = os.environ.get("SECRET_KEY")
@@ -51,6 +61,10 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": 14 * 24 * 3600,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A check-in lapses after this long without an update from the attendee.
+        "CHECKIN_TTL_MINUTES": _number("CHECKIN_TTL_MINUTES", 120),
+        # Meeting requests one attendee may send per event in 24 hours.
+        "MEETING_REQUESTS_PER_DAY": _number("MEETING_REQUESTS_PER_DAY", 20),
     }
     settings.update(overrides)
     if "SECRET_KEY" not in settings:

@@ -48,3 +48,18 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def insert_unless_exists(model, **values) -> bool:
+    """`INSERT … ON CONFLICT DO NOTHING` on SQLite and PostgreSQL alike; True if a row was added.
+
+    What makes an action idempotent under concurrency is the unique constraint behind it, never
+    a "check then insert". (RETURNING tells what happened: psycopg's rowcount may be -1 here.)
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return db.session.execute(statement).first() is not None

@@ -18,6 +18,12 @@ post_created = signals.signal("post.created")
 post_updated = signals.signal("post.updated")
 user_joined = signals.signal("user.joined")
 notification_created = signals.signal("notification.created")
+# Attendee presence: payload `event` and `attendee`, the attendee's public view (never
+# coordinates). `attendee` is None for people counted but not listed by name; people who
+# chose to be hidden announce nothing at all.
+checkin_created = signals.signal("checkin.created")
+checkin_updated = signals.signal("checkin.updated")
+checkin_removed = signals.signal("checkin.removed")
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"
