@@ -4,11 +4,11 @@ from flask_smorest import Api
 
 from community.extensions import csrf
 
-from . import auth, docs, notifications, threads, users
+from . import auth, docs, events, notifications, threads, users
 from .errors import ErrorSchema, register_errors
 
 # One module per resource, each with its token-guarded blueprint `bp`.
-RESOURCES = (auth, threads, users, notifications)
+RESOURCES = (auth, threads, users, notifications, events)
 
 
 class RoundtableApi(Api):

@@ -8,6 +8,7 @@ from . import config
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
+from .gatherings.views import bp as event_pages
 from .notifications.views import bp as notifications_pages
 from .threads.views import bp as threads_pages
 from .web import register_web
@@ -39,3 +40,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_pages)
     app.register_blueprint(threads_pages)
     app.register_blueprint(notifications_pages)
+    app.register_blueprint(event_pages)
