@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from community import events as domain_events
 from community.database import db, utcnow
+from community.errors import ValidationFailed
 from community.gatherings import geo, services
 from community.gatherings.models import Checkin, Event, Registration
 
@@ -67,10 +68,8 @@ def test_only_staff_create_events_and_bad_input_is_named(people, api_as):
     assert [z["name"] for z in event["zones"]] == ["Hall A", "Expo"]
     assert event["can_manage"] is True and event["is_on"] is False and "checkin_code" not in event
 
-    bad = assert_error(staff.post("/api/v1/events", {**body, "ends_at": "2030-05-04T08:00:00+01:00",
-                                                      "timezone": "Mars/Olympus", "zones": [{"name": "A"}, {"name": "a"}],
-                                                      "geofence": {"lat": 91, "lng": 0, "radius_m": 10}}), 422)
-    assert {"timezone"} <= set(bad["fields"])
+    assert set(assert_error(staff.post("/api/v1/events", {**body, "timezone": "Mars/Olympus"}), 422)["fields"]) \
+        == {"timezone"}
     bad = assert_error(staff.post("/api/v1/events", {**body, "ends_at": "2030-05-04T08:00:00+01:00"}), 422)
     assert set(bad["fields"]) == {"ends_at"}
     bad = assert_error(staff.post("/api/v1/events", {**body, "zones": [{"name": "A"}, {"name": "a"}],
@@ -201,20 +200,6 @@ def test_the_ttl_comes_from_the_config(app, people, summit):
             app.config["CHECKIN_TTL_MINUTES"] = 120
 
 
-def test_check_ins_are_rate_limited_per_member(people, summit, make, app):
-    from wsgi import create_app
-
-    from .conftest import ApiClient, settings_for
-    limited = create_app(settings_for(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True))
-    client = ApiClient(limited.test_client())
-    client.login(people.member.email)
-    statuses = [client.post(f"/api/v1/events/{summit.id}/checkin", {"code": summit.checkin_code}).status_code
-                for _ in range(31)]
-    with limited.app_context():
-        db.engine.dispose()
-    assert statuses[:30].count(429) == 0 and statuses[30] == 429
-
-
 # Live signals
 
 
@@ -261,9 +246,8 @@ def test_a_location_of_none_keeps_the_zone_out_of_signals(app, people, summit):
 
 
 def test_nothing_is_announced_for_a_refused_check_in(app, people, summit):
-    with app.app_context(), captured_signals() as sent:
-        with pytest.raises(Exception):  # noqa: B017 - any refusal will do
-            services.do_check_in(db.session.merge(people.member), summit.id, {"code": "wrong"})
+    with app.app_context(), captured_signals() as sent, pytest.raises(ValidationFailed):
+        services.do_check_in(db.session.merge(people.member), summit.id, {"code": "wrong"})
     assert sent == []
 
 
