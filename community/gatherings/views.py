@@ -118,26 +118,29 @@ def _presence_form() -> dict:
     return {name: request.form.get(name) for name in PRESENCE_FIELDS if name in request.form}
 
 
+def _change_presence(event_id: int, change, done: str):
+    """Run a check-in change; a refusal re-renders the event page saying why."""
+    try:
+        change()
+    except (ValidationFailed, Conflict) as failure:
+        return _event_page(event_id, error=failure)
+    flash(done, "success")
+    return redirect(url_for("gatherings.event", event_id=event_id))
+
+
 @bp.post("/events/<int:event_id>/checkin")
 @checkin_rate_limited
 def check_in(event_id: int):
-    try:
-        services.do_check_in(current_user, event_id, {"code": request.form.get("code"), **_presence_form()})
-    except (ValidationFailed, Conflict) as failure:
-        return _event_page(event_id, error=failure)
-    flash("You are checked in.", "success")
-    return redirect(url_for("gatherings.event", event_id=event_id))
+    changes = {"code": request.form.get("code"), **_presence_form()}
+    return _change_presence(event_id, lambda: services.do_check_in(current_user, event_id, changes),
+                            "You are checked in.")
 
 
 @bp.post("/events/<int:event_id>/checkin/update")
 @checkin_rate_limited
 def update_checkin(event_id: int):
-    try:
-        services.do_update_checkin(current_user, event_id, _presence_form())
-    except (ValidationFailed, Conflict) as failure:
-        return _event_page(event_id, error=failure)
-    flash("Updated.", "success")
-    return redirect(url_for("gatherings.event", event_id=event_id))
+    return _change_presence(event_id, lambda: services.do_update_checkin(current_user, event_id, _presence_form()),
+                            "Updated.")
 
 
 @bp.post("/events/<int:event_id>/checkout")
