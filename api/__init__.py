@@ -4,11 +4,11 @@ from flask_smorest import Api
 
 from community.extensions import csrf, jwt
 
-from . import auth, docs, ideas, moderation, notifications, threads, users
+from . import auth, docs, events, ideas, moderation, notifications, threads, users
 from .errors import ErrorSchema, register_errors
 
 # One module per resource, each with its token-guarded blueprint `bp`.
-RESOURCES = (auth, threads, users, notifications, ideas, moderation)
+RESOURCES = (auth, threads, users, notifications, ideas, moderation, events)
 
 
 class RoundtableApi(Api):

@@ -8,6 +8,7 @@ from . import config
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
+from .gatherings.views import bp as event_pages
 from .ideas.views import bp as ideas_pages
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
@@ -43,3 +44,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_pages)
     app.register_blueprint(ideas_pages)
     app.register_blueprint(moderation_pages)
+    app.register_blueprint(event_pages)

@@ -67,6 +67,10 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # the pool is sized for a gevent worker's concurrency (DB_POOL_SIZE).
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
         "FLAG_AUTO_HIDE_THRESHOLD": _positive_int("FLAG_AUTO_HIDE_THRESHOLD", 3),
+        # A check-in lapses after this long without an update from the attendee.
+        "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
+        # Meeting requests one attendee may send per event in 24 hours.
+        "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
     }
     settings.update(overrides)
     if "SECRET_KEY" not in settings:

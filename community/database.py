@@ -27,13 +27,6 @@ db = SQLAlchemy(model_class=Base)
 MAX_ID = 2**31 - 1
 
 
-def insert_unless_exists(model, values: dict, conflict_columns: list[str]):
-    """`INSERT … ON CONFLICT DO NOTHING` in the dialect in use: the database, not a check
-    before inserting, decides whether the row is new, so concurrent requests cannot both win."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -59,3 +52,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def insert_unless_exists(model, **values):
+    """`INSERT … ON CONFLICT DO NOTHING` on SQLite and PostgreSQL alike: the new row's primary
+    key (a row with its columns), or None when a unique constraint said it already exists.
+
+    What makes an action idempotent under concurrency is the unique constraint behind it, never
+    a "check then insert". (RETURNING tells what happened: psycopg's rowcount may be -1 here.)
+    """
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = model.__table__
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return db.session.execute(statement).first()

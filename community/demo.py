@@ -1,11 +1,14 @@
 """The demo community behind `make demo`, built through the same services members use."""
+from datetime import timedelta
+
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from . import events
 from .accounts import services as accounts
 from .accounts.models import Role, User
-from .database import db
+from .database import db, utcnow
+from .gatherings import services as gatherings
 from .ideas import services as ideas
 from .threads import services as threads
 
@@ -94,6 +97,33 @@ def seed_ideas(people: dict[str, User]) -> None:
     ideas.do_merge(people["mod@roundtable.test"], duplicate.id, posted[0].id)
 
 
+VENUE = {"lat": 38.7684, "lng": -9.0940, "radius_m": 600}
+CHECKINS = [
+    # email, zone, position (or None), visibility
+    ("alice@acme.test", "Expo hall", (38.7686, -9.0937), "listed"),
+    ("bob@globex.test", "Main stage", (38.7680, -9.0946), "listed"),
+    ("carla@initech.test", "Workshop room 2", None, "count_only"),
+    ("mod@roundtable.test", "Expo hall", (38.7687, -9.0936), "listed"),
+]
+
+
+def seed_demo_event(people: dict[str, User]) -> None:
+    """A conference that is on whenever the demo is seeded, with a few members checked in."""
+    now = utcnow()
+    event = gatherings.do_create_event(
+        None, name="Roundtable Customer Summit", venue="Lisbon Congress Centre",
+        description="Two days of talks, workshops and an expo. Check in to find the people you came to meet.",
+        starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=3), timezone="Europe/Lisbon",
+        geofence=VENUE, zones=["Main stage", "Expo hall", "Workshop room 1", "Workshop room 2"])
+    for email, zone, position, visibility in CHECKINS:
+        gatherings.do_register(people[email], event.id)
+        where = {"lat": position[0], "lng": position[1]} if position else {}
+        gatherings.do_check_in(people[email], event.id, {"code": event.checkin_code, "zone": zone,
+                                                         "visibility": visibility, **where})
+    gatherings.do_request_meeting(people["bob@globex.test"], event.id, people["alice@acme.test"].id,
+                                  "Shall we compare notes on SSO rollouts?", "Expo hall")
+
+
 def seed_demo_community() -> list[str]:
     """Create the demo data once; returns the lines to print (the logins)."""
     logins = [f"  {email:<24} {DEMO_PASSWORD}   ({role})" for email, _, _, _, role, _ in PEOPLE]
@@ -119,4 +149,5 @@ def seed_demo_community() -> list[str]:
         for replier, reply in replies:
             threads.do_reply(people[replier], thread.id, reply)
     seed_ideas(people)
+    seed_demo_event(people)
     return ["Demo community seeded.", *header]

@@ -9,11 +9,14 @@ Every staff check about content asks one question: is this actor staff *for this
 (`is_category_staff`)? Moderators and admins are staff everywhere; a category moderator only
 in the categories assigned to them.
 """
+from datetime import datetime
+
 from sqlalchemy import and_, event, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from .accounts.models import Role, User
 from .database import db
+from .gatherings.models import Checkin, Event, LocationSharing, MeetingRequest, MeetingStatus, Visibility, WhoMayAsk
 from .ideas.models import Idea, IdeaStatus
 from .moderation.models import CategoryModerator, Flag
 from .threads.models import Category, Post, Thread
@@ -276,3 +279,78 @@ def can_invite(actor: User | None, role: str) -> bool:
     if role == Role.MEMBER:
         return is_staff(actor)
     return is_admin(actor)
+
+
+# Events and attendees. Privacy is decided here and nowhere else: who is listed by name, whose
+# zone and distance others may see, who may be asked to meet.
+
+
+def can_read_event(actor: User | None, event: Event) -> bool:
+    return is_signed_in(actor)
+
+
+def readable_events_clause(actor: User | None):
+    return true() if is_signed_in(actor) else false()
+
+
+def can_manage_events(actor: User | None) -> bool:
+    """Create events and see their check-in code."""
+    return is_staff(actor)
+
+
+def can_check_in(actor: User | None, event: Event, now: datetime) -> bool:
+    return can_read_event(actor, event) and event.is_on(now)
+
+
+def is_listed(checkin: Checkin) -> bool:
+    """Shown by name in attendee lists, searches and live pushes."""
+    return checkin.visibility == Visibility.LISTED
+
+
+def is_counted(checkin: Checkin) -> bool:
+    """Counted in aggregates (listed people and those who chose to be a number only)."""
+    return checkin.visibility in (Visibility.LISTED, Visibility.COUNT_ONLY)
+
+
+def listed_clause():
+    """SQL twin of `is_listed`."""
+    return Checkin.visibility == Visibility.LISTED
+
+
+def counted_clause():
+    """SQL twin of `is_counted`."""
+    return Checkin.visibility.in_([Visibility.LISTED, Visibility.COUNT_ONLY])
+
+
+def shares_zone(checkin: Checkin) -> bool:
+    return checkin.location != LocationSharing.NONE
+
+
+def shares_zone_clause():
+    return Checkin.location != LocationSharing.NONE
+
+
+def shares_distance(checkin: Checkin) -> bool:
+    return checkin.location == LocationSharing.APPROXIMATE and checkin.cell_x is not None
+
+
+def shares_distance_clause():
+    return and_(Checkin.location == LocationSharing.APPROXIMATE, Checkin.cell_x.is_not(None))
+
+
+def can_ask_to_meet(actor: User | None, checkin: Checkin) -> bool:
+    """Whether the actor may ask this (listed, present) attendee to meet, by their choice."""
+    if not is_signed_in(actor) or actor.id == checkin.user_id or not is_listed(checkin):
+        return False
+    if checkin.who_may_ask == WhoMayAsk.ANYONE:
+        return True
+    return checkin.who_may_ask == WhoMayAsk.CUSTOMERS and not is_staff(actor)
+
+
+def can_read_meeting(actor: User | None, meeting: MeetingRequest) -> bool:
+    return is_signed_in(actor) and actor.id in (meeting.requester_id, meeting.recipient_id)
+
+
+def can_answer_meeting(actor: User | None, meeting: MeetingRequest) -> bool:
+    return (is_signed_in(actor) and actor.id == meeting.recipient_id
+            and meeting.status == MeetingStatus.PENDING)

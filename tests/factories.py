@@ -1,12 +1,14 @@
 """Test data, made fast: rows straight into the database (rules are tested through services)."""
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import count
 
 from werkzeug.security import generate_password_hash
 
 from community import events
 from community.accounts.models import Organization, Role, User
-from community.database import db
+from community.database import db, utcnow
+from community.gatherings.models import Event, EventZone
 from community.markdown import render_markdown
 from community.moderation.models import CategoryModerator, Flag
 from community.threads.models import Category, Post, Thread
@@ -92,3 +94,17 @@ def make_flag(post: Post, user: User, reason: str = "spam") -> Flag:
     db.session.add(flag)
     events.commit()
     return flag
+
+
+def make_event(name: str = "Customer Summit", *, starts_in: timedelta = timedelta(hours=-1),
+               lasts: timedelta = timedelta(hours=8), fence: tuple[float, float, int] | None = None,
+               zones: tuple[str, ...] = ("Main hall", "Expo", "Workshop room")) -> Event:
+    """An event, by default on right now, with three zones."""
+    starts_at = utcnow() + starts_in
+    lat, lng, radius = fence or (None, None, None)
+    event = Event(name=name, venue="Congress Center", starts_at=starts_at, ends_at=starts_at + lasts,
+                  checkin_code=f"code-{next(_sequence)}", fence_lat=lat, fence_lng=lng, fence_radius_m=radius,
+                  zones=[EventZone(name=zone, position=i) for i, zone in enumerate(zones)])
+    db.session.add(event)
+    events.commit()
+    return event

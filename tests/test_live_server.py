@@ -1,6 +1,7 @@
 """The product as a new user meets it: a real server process on the embedded database,
 migrated and seeded by the operator commands, used over HTTP with cookies and forms."""
 import http.client
+import json
 import re
 from http.cookiejar import CookieJar
 from urllib.error import HTTPError
@@ -128,3 +129,31 @@ def test_login_is_rate_limited_per_address(server):
     statuses = [_login_from(server, "127.0.0.4", f"nobody{i}@x.test", "wrong")[0] for i in range(11)]
     assert statuses == [401] * 10 + [429]
     assert _login_from(server, "127.0.0.5", "nobody@x.test", "wrong")[0] == 401
+
+
+def _api_from(server, source_ip, method, path, body=None, token=None):
+    """One JSON request from a given loopback address."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(source_ip, 0))
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    response = connection.getresponse()
+    status, payload = response.status, json.loads(response.read() or b"null")
+    connection.close()
+    return status, payload
+
+
+def test_the_demo_event_is_on_and_check_ins_are_rate_limited(server):
+    ip = "127.0.0.6"
+    _, tokens = _api_from(server, ip, "POST", "/api/v1/auth/login",
+                          {"email": "mod@roundtable.test", "password": DEMO_PASSWORD})
+    token = tokens["access_token"]
+    _, events = _api_from(server, ip, "GET", "/api/v1/events", token=token)
+    event = next(e for e in events["items"] if e["is_on"])
+    _, attendees = _api_from(server, ip, "GET", f"/api/v1/events/{event['id']}/attendees", token=token)
+    assert {"Alice Chen", "Bob Okafor"} <= {a["user"]["name"] for a in attendees["items"]}
+    _, code = _api_from(server, ip, "GET", f"/api/v1/events/{event['id']}/checkin_code", token=token)
+    statuses = [_api_from(server, ip, "POST", f"/api/v1/events/{event['id']}/checkin", {"code": code["code"]},
+                          token=token)[0] for _ in range(31)]
+    assert statuses == [200] * 30 + [429]

@@ -136,13 +136,11 @@ def do_flag_post(actor: User, post_id: int, reason: str | None, text: str | None
                           text=(lambda v: check_reason(v, required=False, name="text"), text))
     if values["reason"] == FlagReason.OTHER and not values["text"]:
         raise ValidationFailed({"text": "Say what is wrong."})
-    flag_id = db.session.scalar(
-        insert_unless_exists(Flag, {"post_id": post.id, "user_id": actor.id, **values}, ["post_id", "user_id"])
-        .returning(Flag.id))
-    if flag_id is None:
+    inserted = insert_unless_exists(Flag, post_id=post.id, user_id=actor.id, **values)
+    if inserted is None:
         events.rollback()
         raise Conflict("You already flagged this post.", code="already_flagged")
-    flag = db.session.get(Flag, flag_id)
+    flag = db.session.get(Flag, inserted.id)
     events.announce(events.flag_created, flag=flag, post=post)
     _hide_if_flagged_enough(post)
     events.commit()
@@ -325,10 +323,7 @@ def do_assign_category_moderator(actor: User, category_id: int, user_id: int) ->
     category, user = _access_assignment(actor, category_id, user_id)
     if permissions.is_staff(user):
         raise Conflict("Moderators and admins already moderate every category.", code="already_staff")
-    inserted = db.session.execute(
-        insert_unless_exists(CategoryModerator, {"category_id": category.id, "user_id": user.id},
-                             ["category_id", "user_id"])).rowcount
-    if inserted:
+    if insert_unless_exists(CategoryModerator, category_id=category.id, user_id=user.id) is not None:
         audit.record(actor, "category.add_moderator", "user", user.id, category_id=category.id,
                      after={"category_id": category.id})
     events.commit()

@@ -16,6 +16,8 @@ def target_url(notification: Notification) -> str:
     if notification.thread_id is not None:
         anchor = f"post-{notification.post_id}" if notification.post_id else None
         return url_for("threads.thread", thread_id=notification.thread_id, _anchor=anchor)
+    if notification.event_id is not None:
+        return url_for("gatherings.meetings", event_id=notification.event_id)
     return url_for("notifications.index")
 
 
