@@ -18,12 +18,13 @@ def postgres_url():
     base = os.environ.get("TEST_DATABASE_URL")
     require_service(bool(base), "PostgreSQL (TEST_DATABASE_URL)")
     url = make_url(base).set(drivername="postgresql+psycopg")
+    live = f"{url.database}_live"  # beside the test database, so parallel checkouts never share it
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS roundtable_test_live WITH (FORCE)"))
-        connection.execute(sa.text("CREATE DATABASE roundtable_test_live"))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{live}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{live}"'))
     admin.dispose()
-    return url.set(database="roundtable_test_live").render_as_string(hide_password=False)
+    return url.set(database=live).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")
