@@ -108,6 +108,25 @@ def _require_sign_in():
     return None
 
 
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul_characters():
+    """No text anywhere may carry NUL: PostgreSQL cannot store it, and no person types it."""
+    body = request.get_json(silent=True) if request.is_json else None
+    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False), body, request.path]
+    if any(_contains_nul(source) for source in sources):
+        return render_error(422, "validation_failed", "Text must not contain NUL characters.")
+    return None
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -165,6 +184,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     app.extensions.setdefault(ERROR_RENDERERS, [])
+    app.before_request(_refuse_nul_characters)
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
     app.register_error_handler(DomainError, _domain_error)

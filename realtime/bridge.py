@@ -9,20 +9,30 @@ import uuid
 
 from flask import current_app
 
+from api.common import Can
+from api.ideas import IdeaSchema
 from api.notifications import NotificationSchema
 from api.threads import PostSchema, ThreadSchema
 from community import events
 from community.database import utcnow
 from community.extensions import socketio
 
+from .connections import connections
 from .models import next_seq
 
 logger = logging.getLogger(__name__)
 
 REALTIME_EXTENSION = "roundtable.realtime"
 
-_thread_schema = ThreadSchema(exclude=("can_reply", "can_edit_title", "can_moderate"))
-_post_schema = PostSchema(exclude=("can_edit", "can_delete"))
+def _broadcast(schema_class, *per_viewer: str):
+    """A schema for pushes to a whole room: without the per-viewer `can_*` flags and fields."""
+    flags = [name for name, field in schema_class._declared_fields.items() if isinstance(field, Can)]
+    return schema_class(exclude=[*flags, *per_viewer])
+
+
+_thread_schema = _broadcast(ThreadSchema)
+_post_schema = _broadcast(PostSchema, "hidden_reason")
+_idea_schema = _broadcast(IdeaSchema, "has_voted", "organizations")
 _notification_schema = NotificationSchema()
 
 
@@ -43,10 +53,12 @@ def push(room: str, event_type: str, **fields) -> dict:
 
 
 def _post_fields(post) -> dict:
-    """A deleted post is announced by id only: its body is no longer for everyone."""
-    if post.deleted_at is not None:
-        return {"post": {"id": post.id, "thread_id": post.thread_id, "deleted": True}}
-    return {"post": _post_schema.dump(post)}
+    """A deleted or hidden post is announced by id only: its body is no longer for everyone.
+    Every other post is shown to the room as any reader of its thread sees it."""
+    deleted, hidden = post.deleted_at is not None, post.hidden_at is not None
+    if deleted or hidden:
+        return {"post": {"id": post.id, "thread_id": post.thread_id, "deleted": deleted, "hidden": hidden}}
+    return {"post": {**_post_schema.dump(post), "body": post.body, "body_html": post.body_html}}
 
 
 def on_thread_created(sender, thread, post):
@@ -66,6 +78,41 @@ def on_post_created(sender, thread, post):
 
 def on_post_updated(sender, thread, post):
     push(f"thread:{thread.id}", "post.updated", **_post_fields(post))
+
+
+def on_idea_created(sender, idea):
+    push("ideas", "idea.created", idea=_idea_schema.dump(idea))
+
+
+def on_idea_vote_changed(sender, idea, vote_count, voter_org_count):
+    for room in (f"idea:{idea.id}", "ideas"):
+        push(room, "idea.vote_changed", idea_id=idea.id, vote_count=vote_count, voter_org_count=voter_org_count)
+
+
+def on_idea_status_changed(sender, idea, status, note):
+    for room in (f"idea:{idea.id}", "ideas"):
+        push(room, "idea.status_changed", idea_id=idea.id, status=str(status), note=note)
+
+
+def on_flag_created(sender, flag, post):
+    push("moderation", "flag.created", flag={"id": flag.id, "post_id": post.id, "thread_id": post.thread_id,
+                                             "reason": str(flag.reason), "text": flag.text})
+
+
+def on_user_suspended(sender, user):
+    """Drop the member's sockets on this process now; the others' sweepers follow shortly."""
+    for sid, connection in list(connections.items()):
+        if connection.user_id == user.id:
+            connections.pop(sid, None)
+            socketio.server.disconnect(sid, namespace="/")
+
+
+def _on_presence(event_type):
+    def receive(sender, event, attendee):
+        """`attendee` is the public view (never coordinates), or None for someone only counted."""
+        push(f"event:{event.id}", event_type, event_id=event.id, attendee=attendee)
+
+    return receive
 
 
 def on_notification_created(sender, notification):
@@ -89,5 +136,13 @@ for _signal, _receiver in (
     (events.post_created, on_post_created),
     (events.post_updated, on_post_updated),
     (events.notification_created, on_notification_created),
+    (events.idea_created, on_idea_created),
+    (events.idea_vote_changed, on_idea_vote_changed),
+    (events.idea_status_changed, on_idea_status_changed),
+    (events.flag_created, on_flag_created),
+    (events.user_suspended, on_user_suspended),
+    (events.checkin_created, _on_presence("checkin.created")),
+    (events.checkin_updated, _on_presence("checkin.updated")),
+    (events.checkin_removed, _on_presence("checkin.removed")),
 ):
     _signal.connect(_only_where_realtime_runs(_receiver), weak=False)

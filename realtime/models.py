@@ -16,12 +16,17 @@ class RoomSequence(db.Model):
 
 
 def next_seq(room: str) -> int:
-    """One more than the room's previous push, atomically (an upsert with RETURNING)."""
-    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(RoomSequence)
+    """One more than the room's previous push, atomically (an upsert with RETURNING).
+
+    Called after the change committed, on the request's own session and connection: a second
+    connection per request would halve what the pool can serve.
+    """
+    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(RoomSequence)
     statement = (
         insert.values(room=room, seq=1)
         .on_conflict_do_update(index_elements=[RoomSequence.room], set_={"seq": RoomSequence.seq + 1})
         .returning(RoomSequence.seq)
     )
-    with db.engine.begin() as connection:
-        return connection.execute(statement).scalar_one()
+    seq = db.session.execute(statement).scalar_one()
+    db.session.commit()
+    return seq

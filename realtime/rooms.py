@@ -4,6 +4,8 @@ import re
 from community import permissions
 from community.accounts.models import User
 from community.errors import Forbidden, NotFound
+from community.gatherings import services as gatherings
+from community.ideas import services as ideas
 from community.threads import services as threads
 
 ROOM = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<id>[1-9][0-9]{0,17}))?$")
@@ -15,6 +17,20 @@ def _thread(user, thread_id):
 
 def _category(user, category_id):
     threads.access_category(user, category_id)
+
+
+def _idea(user, idea_id):
+    ideas.access_idea(user, idea_id)
+
+
+def _ideas_board(user, _):
+    board = ideas.find_board()
+    if board is not None and not permissions.can_read_category(user, board):
+        raise Forbidden()
+
+
+def _event(user, event_id):
+    gatherings.access_event(user, event_id)
 
 
 def _moderation(user, _):
@@ -31,6 +47,9 @@ def _personal(user, user_id):
 ROOM_CHECKS = {
     "thread": (True, _thread),
     "category": (True, _category),
+    "idea": (True, _idea),
+    "ideas": (False, _ideas_board),
+    "event": (True, _event),
     "user": (True, _personal),
     "moderation": (False, _moderation),
 }

@@ -220,3 +220,14 @@ def test_ids_no_row_can_have_are_404_or_422_never_500(people, api_as, login_as, 
     assert_error(member.get(f"/api/v1/threads?category_id={huge}"), 422)
     assert_error(member.post("/api/v1/notifications/read", {"ids": [huge]}), 422)
     assert login_as(people.member).get(f"/t/{huge}").status_code == 404
+
+
+def test_nul_characters_are_refused_everywhere(app, people, places, api_as, login_as):
+    member = api_as(people.member)
+    body = {"category_id": places["public"].id, "title": "Nul\x00title", "body": "x"}
+    assert_error(member.post("/api/v1/threads", body), 422, "validation_failed")
+    assert_error(member.get("/api/v1/threads?sort=new\x00"), 422)
+    web = login_as(people.member)
+    assert web.post(f"/c/{places['public'].id}/new", {"title": "Fine title", "body": "bad\x00"}).status_code == 422
+    with app.app_context():
+        assert db.session.query(Thread).count() == 0

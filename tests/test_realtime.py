@@ -2,6 +2,7 @@
 connect auth, room permissions, event shapes, sequence numbers, catch-up and revocation."""
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -94,7 +95,7 @@ def test_a_deleted_post_is_announced_without_its_body(realtime_server, apps):
     assert bob.api("DELETE", f"/posts/{reply['id']}").status_code == 204
     name, event = alice.next_event()
     assert name == "post.updated" and event["post"] == {"id": reply["id"], "thread_id": thread["id"],
-                                                         "deleted": True}
+                                                         "deleted": True, "hidden": False}
 
 
 def test_a_socket_gets_nothing_from_a_room_it_lost_access_to(realtime_server, apps):
@@ -188,3 +189,79 @@ def test_thread_pages_are_live_with_a_web_only_socket_token(realtime_server, app
     # The page's token opens sockets only: the REST API refuses it.
     api = browser.get(f"{realtime_server.url}/api/v1/me", headers={"Authorization": f"Bearer {web_token}"})
     assert api.status_code == 401
+
+
+def test_votes_and_status_changes_reach_the_idea_and_board_rooms(realtime_server, apps):
+    alice, bob, admin = apps("alice@acme.test").connect(), apps("bob@globex.test"), apps("admin@roundtable.test")
+    idea = alice.api("POST", "/ideas", json={"title": f"Live idea {time.monotonic_ns()}", "body": "Please"}).json()
+    assert alice.subscribe(f"idea:{idea['id']}") == {"ok": True}
+    assert alice.subscribe("ideas") == {"ok": True}
+    assert bob.api("PUT", f"/ideas/{idea['id']}/vote").status_code == 200
+    pushes = sorted([alice.next_event(), alice.next_event()], key=lambda pair: pair[1]["room"])
+    assert [(name, event["room"]) for name, event in pushes] == [
+        ("idea.vote_changed", f"idea:{idea['id']}"), ("idea.vote_changed", "ideas")]
+    vote = pushes[0][1]
+    assert (vote["idea_id"], vote["vote_count"], vote["voter_org_count"]) == (idea["id"], 2, 2)
+    assert bob.api("PUT", f"/ideas/{idea['id']}/vote").status_code == 200  # idempotent: no push
+    admin.api("POST", f"/ideas/{idea['id']}/status", json={"status": "planned", "note": "Next quarter."})
+    names = {(name, event["room"], event["status"], event["note"]) for name, event in
+             (alice.next_event(), alice.next_event())}
+    assert names == {("idea.status_changed", f"idea:{idea['id']}", "planned", "Next quarter."),
+                     ("idea.status_changed", "ideas", "planned", "Next quarter.")}
+    alice.no_event(0.5)
+
+
+def test_new_ideas_reach_the_board_room(realtime_server, apps):
+    alice, bob = apps("alice@acme.test").connect(), apps("bob@globex.test")
+    assert alice.subscribe("ideas") == {"ok": True}
+    idea = bob.api("POST", "/ideas", json={"title": f"Board idea {time.monotonic_ns()}", "body": "Yes"}).json()
+    name, event = alice.next_event()
+    assert name == "idea.created" and event["idea"]["id"] == idea["id"]
+    assert "has_voted" not in event["idea"] and "can_vote" not in event["idea"]
+
+
+def test_flags_alert_the_moderation_room_only(realtime_server, apps):
+    alice, bob = apps("alice@acme.test").connect(), apps("bob@globex.test")
+    moderator = apps("mod@roundtable.test").connect()
+    assert moderator.subscribe("moderation") == {"ok": True}
+    thread = thread_in(bob, "General")
+    flagged = alice.api("POST", f"/posts/{thread['first_post']['id']}/flags", json={"reason": "spam"})
+    assert flagged.status_code == 201, flagged.text
+    name, event = moderator.next_event()
+    assert name == "flag.created" and event["flag"]["post_id"] == thread["first_post"]["id"]
+    alice.no_event(0.5)
+
+
+def test_check_ins_reach_the_event_room_without_coordinates(realtime_server, apps):
+    carla, bob = apps("carla@initech.test").connect(), apps("bob@globex.test").connect()
+    summit = next(e for e in bob.api("GET", "/events").json()["items"] if e["name"] == "Roundtable Customer Summit")
+    assert carla.subscribe(f"event:{summit['id']}") == {"ok": True}
+    # Bob is listed: his move is pushed with his zone only.
+    moved = bob.api("PATCH", f"/events/{summit['id']}/checkin", json={"zone": "Workshop room 1"})
+    assert moved.status_code == 200, moved.text
+    name, event = carla.next_event()
+    assert name == "checkin.updated" and event["attendee"]["user"]["name"] == "Bob Okafor"
+    assert event["attendee"]["zone"] == "Workshop room 1"
+    assert not {"lat", "lng", "cell_x", "cell_y"} & set(str(event).replace("'", " ").split())
+    # Hidden, Bob announces nothing more.
+    bob.api("PATCH", f"/events/{summit['id']}/checkin", json={"visibility": "hidden"})
+    name, event = carla.next_event()
+    assert name == "checkin.removed"
+    bob.api("PATCH", f"/events/{summit['id']}/checkin", json={"zone": "Expo hall"})
+    carla.no_event(1.0)
+    bob.api("PATCH", f"/events/{summit['id']}/checkin", json={"visibility": "listed"})
+
+
+def test_a_suspension_drops_the_members_sockets_at_once(realtime_server, apps):
+    bob, moderator = apps("bob@globex.test").connect(), apps("mod@roundtable.test")
+    me = bob.api("GET", "/me").json()
+    until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    suspended = moderator.api("POST", f"/users/{me['id']}/suspend", json={"until": until, "reason": "Testing"})
+    assert suspended.status_code == 200, suspended.text
+    try:
+        deadline = time.monotonic() + 0.8  # well before the sweeper's next round would matter
+        while bob.socket.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not bob.socket.connected
+    finally:
+        assert moderator.api("POST", f"/users/{me['id']}/unsuspend").status_code == 200

@@ -1,6 +1,9 @@
-// Live pages: an element with data-live-room subscribes to that Socket.IO room and applies
-// the pushes. Thread pages insert new replies and refresh edited ones. A gap in `seq` (or a
-// reconnect after missed pushes) reloads the page, which is the simplest complete catch-up.
+// Live pages. An element with data-live-room subscribes to that Socket.IO room (with the page's
+// socket-only token) and applies the pushes for its data-live-kind:
+//   thread: insert new replies and refresh edited ones (server-rendered fragments);
+//   idea:   update the vote counts, reload on a status change (the official answer);
+//   event:  refresh the attendee list and counts as people check in, move and leave.
+// A gap in `seq` means pushes were missed: the page reloads, the simplest complete catch-up.
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-room]");
@@ -17,51 +20,75 @@
     });
   });
 
-  function inOrder(event) {
-    if (event.room !== room) {
-      return false;
-    }
-    if (lastSeq !== null && event.seq !== lastSeq + 1) {
-      window.location.reload();
-      return false;
-    }
-    lastSeq = event.seq;
-    return true;
+  function on(eventType, apply) {
+    socket.on(eventType, function (event) {
+      if (event.room !== room) { return; }
+      if (lastSeq !== null && event.seq !== lastSeq + 1) {
+        window.location.reload();
+        return;
+      }
+      lastSeq = event.seq;
+      apply(event);
+    });
   }
 
-  function fetchPost(postId) {
-    var url = root.dataset.fragmentUrl.replace(/0\/fragment$/, postId + "/fragment");
+  function fetchText(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (response) {
       return response.ok ? response.text() : "";
     });
   }
 
-  function showPost(postId, replace) {
-    fetchPost(postId).then(function (html) {
-      var existing = document.getElementById("post-" + postId);
-      if (!html) {
-        if (existing) { existing.remove(); }
-        return;
+  var kinds = {
+    thread: function () {
+      function showPost(postId, replace) {
+        fetchText(root.dataset.fragmentUrl.replace(/0\/fragment$/, postId + "/fragment")).then(function (html) {
+          var existing = document.getElementById("post-" + postId);
+          if (!html) {
+            if (existing) { existing.remove(); }
+            return;
+          }
+          var holder = document.createElement("div");
+          holder.innerHTML = html.trim();  // rendered and sanitized by the server
+          var fresh = holder.firstElementChild;
+          if (existing) {
+            existing.replaceWith(fresh);
+          } else if (!replace && !("morePages" in root.dataset)) {
+            fresh.classList.add("post-new");
+            root.appendChild(fresh);
+          }
+        });
       }
-      var holder = document.createElement("div");
-      holder.innerHTML = html.trim();  // server-rendered and sanitized
-      var fresh = holder.firstElementChild;
-      if (existing) {
-        existing.replaceWith(fresh);
-      } else if (!replace && !("morePages" in root.dataset)) {
-        fresh.classList.add("post-new");
-        root.appendChild(fresh);
+      on("post.created", function (event) { showPost(event.post.id, false); });
+      on("post.updated", function (event) { showPost(event.post.id, true); });
+      on("thread.updated", function () { window.location.reload(); });
+    },
+    idea: function () {
+      on("idea.vote_changed", function (event) {
+        root.querySelectorAll("[data-vote-count]").forEach(function (el) { el.textContent = event.vote_count; });
+        root.querySelectorAll("[data-org-count]").forEach(function (el) { el.textContent = event.voter_org_count; });
+        root.querySelectorAll("[data-org-label]").forEach(function (el) {
+          el.textContent = event.voter_org_count === 1 ? "org" : "orgs";
+        });
+      });
+      on("idea.status_changed", function () { window.location.reload(); });
+    },
+    event: function () {
+      function refresh() {
+        fetchText(window.location.href).then(function (html) {
+          if (!html) { return; }
+          var page = new DOMParser().parseFromString(html, "text/html");
+          ["attendees", "attendee-counts"].forEach(function (id) {
+            var mine = document.getElementById(id);
+            var theirs = page.getElementById(id);
+            if (mine && theirs) { mine.innerHTML = theirs.innerHTML; }
+          });
+          var total = page.querySelector(".count-total");
+          var shown = document.querySelector(".count-total");
+          if (total && shown) { shown.innerHTML = total.innerHTML; }
+        });
       }
-    });
-  }
-
-  socket.on("post.created", function (event) {
-    if (inOrder(event)) { showPost(event.post.id, false); }
-  });
-  socket.on("post.updated", function (event) {
-    if (inOrder(event)) { showPost(event.post.id, true); }
-  });
-  socket.on("thread.updated", function (event) {
-    if (inOrder(event)) { window.location.reload(); }
-  });
+      ["checkin.created", "checkin.updated", "checkin.removed"].forEach(function (type) { on(type, refresh); });
+    },
+  };
+  (kinds[root.dataset.liveKind] || function () {})();
 })();
