@@ -3,12 +3,14 @@ migrated and seeded by the operator commands, used over HTTP with cookies and fo
 import http.client
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import CookieJar
 from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
 
 import pytest
+import requests
 
 from community.demo import DEMO_PASSWORD
 
@@ -157,3 +159,26 @@ def test_the_demo_event_is_on_and_check_ins_are_rate_limited(server):
     statuses = [_api_from(server, ip, "POST", f"/api/v1/events/{event['id']}/checkin", {"code": code["code"]},
                           token=token)[0] for _ in range(31)]
     assert statuses == [200] * 30 + [429]
+
+
+def test_simultaneous_writes_on_the_embedded_database_all_succeed(server):
+    """SQLite lets one writer in at a time; the others must wait their turn, never fail."""
+    def token(email):
+        response = requests.post(f"{server.url}/api/v1/auth/login",
+                                 json={"email": email, "password": DEMO_PASSWORD}, timeout=10)
+        return response.json()["access_token"]
+
+    tokens = [token("bob@globex.test"), token("mod@roundtable.test")]
+    headers = {"Authorization": f"Bearer {tokens[0]}"}
+    categories = requests.get(f"{server.url}/api/v1/categories", headers=headers, timeout=10).json()["items"]
+    general = next(c["id"] for c in categories if c["name"] == "General")
+    threads = requests.get(f"{server.url}/api/v1/threads?category_id={general}", headers=headers, timeout=10)
+    thread_id = threads.json()["items"][0]["id"]
+
+    def reply(i):
+        return requests.post(f"{server.url}/api/v1/threads/{thread_id}/posts", json={"body": f"at once {i}"},
+                             headers={"Authorization": f"Bearer {tokens[i % 2]}"}, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(reply, range(16)))
+    assert statuses == [201] * 16
