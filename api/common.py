@@ -2,7 +2,8 @@
 from flask import current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
+from webargs.flaskparser import FlaskParser
 
 from community.accounts import services as accounts
 from community.database import MAX_ID
@@ -37,7 +38,16 @@ def conditional_get(response):
     return response
 
 
+class StrictParser(FlaskParser):
+    """Unknown query parameters are refused (422) like unknown body fields: a misspelt
+    `?categroy_id=` should fail loudly, not quietly list everything."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+
 class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
     def error(self, status: int, description: str):
         """Document an error answer of a route (always the error envelope)."""
         return self.alt_response(status, schema=ErrorSchema, description=description)

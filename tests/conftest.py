@@ -195,7 +195,8 @@ def count_queries():
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        if not statement.startswith("BEGIN"):  # transaction control (SQLite's BEGIN IMMEDIATE), not a query
+            statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:

@@ -231,3 +231,8 @@ def test_nul_characters_are_refused_everywhere(app, people, places, api_as, logi
     assert web.post(f"/c/{places['public'].id}/new", {"title": "Fine title", "body": "bad\x00"}).status_code == 422
     with app.app_context():
         assert db.session.query(Thread).count() == 0
+
+
+def test_unknown_query_parameters_are_refused(people, api_as):
+    error = assert_error(api_as(people.member).get("/api/v1/threads?categroy_id=3"), 422, "validation_failed")
+    assert "categroy_id" in error["fields"]
