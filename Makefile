@@ -29,8 +29,9 @@ tests/js/node_modules: tests/js/package.json tests/js/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --silent; \
 	else echo "npm not found: the JavaScript client test will be skipped"; fi
 
+# One worker per core; a module's tests stay together (they share a live server).
 test: install tests/js/node_modules
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

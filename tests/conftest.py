@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
 
 from community.database import db
 from wsgi import create_app
@@ -30,14 +31,26 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"needs {what}")
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL")
-    require_service(bool(url), "PostgreSQL (TEST_DATABASE_URL)")
-    return url
+def postgres_url(worker_id: str = "master") -> str:
+    """TEST_DATABASE_URL, or under pytest-xdist a database of each worker's own beside it."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    require_service(bool(base), "PostgreSQL (TEST_DATABASE_URL)")
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    if worker_id != "master":
+        worker_database = f"{url.database}_{worker_id}"
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": worker_database})
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{worker_database}"'))
+        admin.dispose()
+        url = url.set(database=worker_database)
+    return url.render_as_string(hide_password=False)
 
 
 def _reset_postgres(url: str) -> None:
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
@@ -55,10 +68,10 @@ def settings_for(database_url: str, **extra) -> dict:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
+def database_url(request, tmp_path_factory, worker_id):
     if request.param == "sqlite":
         return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
-    url = _postgres_url()
+    url = postgres_url(worker_id)
     _reset_postgres(url)
     return url
 

@@ -1,6 +1,5 @@
 """Several production processes (gunicorn + gevent, the shipped configuration) share rooms
 through Redis and one PostgreSQL; pushes survive Redis going away and coming back."""
-import os
 import shutil
 import time
 
@@ -8,17 +7,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from .conftest import require_service
+from .conftest import postgres_url, require_service
 from .live_server import LiveServer, RedisServer
 from .realtime_client import App, thread_in
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
-    base = os.environ.get("TEST_DATABASE_URL")
-    require_service(bool(base), "PostgreSQL (TEST_DATABASE_URL)")
-    url = make_url(base).set(drivername="postgresql+psycopg")
-    live = f"{url.database}_live"  # beside the test database, so parallel checkouts never share it
+def live_postgres_url(worker_id):
+    url = make_url(postgres_url(worker_id))
+    live = f"{url.database}_live"  # beside the test database, so parallel runs never share it
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{live}" WITH (FORCE)'))
@@ -36,9 +33,9 @@ def redis_server():
 
 
 @pytest.fixture(scope="module")
-def cluster(postgres_url, redis_server, tmp_path_factory):
+def cluster(live_postgres_url, redis_server, tmp_path_factory):
     logs = tmp_path_factory.mktemp("cluster")
-    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_server.url, "SECRET_KEY": "cluster-" + "k" * 32,
+    env = {"DATABASE_URL": live_postgres_url, "REDIS_URL": redis_server.url, "SECRET_KEY": "cluster-" + "k" * 32,
            "RATELIMIT_ENABLED": "true", "REALTIME_SWEEP_SECONDS": "1"}
     first = LiveServer(env, production=True, log_path=logs / "first.log")
     second = LiveServer(env, production=True, log_path=logs / "second.log")
