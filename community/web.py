@@ -6,7 +6,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
@@ -36,6 +36,7 @@ PAGE_TITLES = {
     422: ("Please check your input", "Some fields are not valid."),
     429: ("Slow down", "Too many attempts. Wait a minute and try again."),
     500: ("Something went wrong", "Something went wrong on our side. Please try again."),
+    503: ("Back in a moment", "The service is briefly unavailable. Try again in a moment."),
 }
 ERROR_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -169,6 +170,15 @@ def http_error_response(error: HTTPException):
     return render_error(status, None, message, getattr(error, "fields", None), headers)
 
 
+def _database_unavailable(error: Exception):
+    """A lost or restarting database is a clean, retryable 503, not a crash; the transaction is
+    rolled back and the pool hands out fresh connections once the database is back."""
+    db.session.rollback()
+    current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
+    return render_error(503, "unavailable", "The service is briefly unavailable. Try again in a moment.",
+                        headers=[("Retry-After", "5")])
+
+
 def _server_error(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
@@ -190,6 +200,8 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(DisconnectionError, _database_unavailable)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.add_url_rule("/health", view_func=health)
     app.jinja_env.globals["policy"] = permissions
 

@@ -1,5 +1,6 @@
 """Start the real app as its own process on 127.0.0.1, as an operator would."""
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -89,3 +90,41 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class PostgresServer:
+    """A private PostgreSQL cluster on a free loopback port, so a test may restart it."""
+
+    def __init__(self, directory: Path):
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        self.bin = bins[-1] if bins else None
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def available(self) -> bool:
+        return self.bin is not None and (self.bin / "initdb").exists()
+
+    def _as_postgres(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
+
+    def start(self) -> "PostgresServer":
+        data = self.directory / "data"
+        if not data.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                shutil.chown(self.directory, "postgres", "postgres")
+            self._as_postgres(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust")
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.directory / "log"),
+                          "-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1", "start")
+        return self
+
+    def stop(self) -> None:
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-w", "-m", "fast", "stop")
+
+    def restart(self) -> None:
+        """Stop (dropping every connection) and start again on the same port."""
+        self.stop()
+        self.start()
