@@ -440,7 +440,7 @@ def do_check_in(actor: User, event_id: int, changes: dict) -> tuple[Checkin, boo
                                     last_seen_at=now)
     checkin = _own_checkin(actor, event, lock=True)  # concurrent check-ins of one member queue here
     before = None if inserted else _public_state(checkin, now)
-    arrived = inserted or not is_present(checkin, now)
+    arrived = inserted is not None or not is_present(checkin, now)
     if arrived:
         # A new stay starts from scratch; visibility choices are kept as the member's preference.
         checkin.checked_in_at, checkin.checked_out_at = now, None
