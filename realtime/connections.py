@@ -15,6 +15,7 @@ from community.accounts.models import DeviceSession, User
 from community.database import db
 from community.extensions import socketio
 
+from .bridge import REALTIME_EXTENSION
 from .rooms import room_error
 
 logger = logging.getLogger(__name__)
@@ -99,12 +100,15 @@ def _room_of(data):
 
 @socketio.on("subscribe")
 def on_subscribe(data=None):
+    guard = current_app.extensions[REALTIME_EXTENSION]
+    epoch = guard.epoch.current()  # before the check: a change during it moves the epoch past this
     user, room = _current_user(), _room_of(data)
     error = "forbidden" if user is None else room_error(user, room)
     if error:
         return {"ok": False, "error": error}
     join_room(room)
     connections[request.sid].rooms.add(room)
+    guard.joined(room, epoch)
     return {"ok": True}
 
 
