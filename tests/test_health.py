@@ -1,26 +1,14 @@
 """`/health` reports each configured dependency, and 503 when one is down (for load balancers)."""
-import shutil
-
-import pytest
-
 from wsgi import create_app
 
-from .conftest import require_service, settings_for
-from .live_server import RedisServer, free_port
+from .conftest import settings_for
+from .live_server import free_port
 
 
 def _health(tmp_path, database_url=None, **extra):
     app = create_app(settings_for(database_url or f"sqlite:///{tmp_path}/health.sqlite", **extra))
     response = app.test_client().get("/health")
     return response.status_code, response.json
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    require_service(shutil.which("redis-server") is not None, "redis-server")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 def test_without_redis_configured_only_the_database_is_checked(tmp_path):

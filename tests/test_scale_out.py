@@ -1,7 +1,6 @@
 """Several production processes (gunicorn + gevent, the shipped configuration) share rooms
 through Redis and one PostgreSQL; pushes survive Redis going away and coming back."""
 import os
-import shutil
 import time
 
 import pytest
@@ -9,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from .conftest import require_service
-from .live_server import LiveServer, RedisServer
+from .live_server import LiveServer
 from .realtime_client import App, thread_in
 
 
@@ -25,14 +24,6 @@ def postgres_url():
         connection.execute(sa.text(f'CREATE DATABASE "{live}"'))
     admin.dispose()
     return url.set(database=live).render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    require_service(shutil.which("redis-server") is not None, "redis-server")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
