@@ -277,7 +277,9 @@ def machine() -> dict:
                 if line.startswith("model name")), platform.processor())
     postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform(),
-            "postgresql": postgres, "host": socket.gethostname()}
+            "postgresql": postgres, "host": socket.gethostname(),
+            # Other work on the machine skews every figure: the load before the run says how much.
+            "load_average_1m_before": os.getloadavg()[0]}
 
 
 def table(report: dict) -> str:
@@ -329,12 +331,14 @@ def main() -> None:
     finally:
         redis.stop()
     report["seconds"] = round(time.monotonic() - started)
+    report["machine"]["load_average_1m_after"] = os.getloadavg()[0]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "latest.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(table(report))
-    print(f"\n{report['seconds']} s; results in {path.relative_to(ROOT)}")
+    print(f"\n{report['seconds']} s; load average {report['machine']['load_average_1m_before']:.1f} before, "
+          f"{report['machine']['load_average_1m_after']:.1f} after; results in {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
