@@ -1,4 +1,5 @@
-# Roundtable: `make demo` runs the product with demo data, `make test` runs every test.
+# Roundtable: `make demo` runs the product with demo data, `make test` runs every test,
+# `make bench` measures it (see the README's Benchmarks; not part of `make test`).
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEMO_ENV := ROUNDTABLE_DEMO=1
 
-.PHONY: install demo test clean
+.PHONY: install demo test bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,15 @@ tests/js/node_modules: tests/js/package.json tests/js/package-lock.json
 # One worker per core; a module's tests stay together (they share a live server).
 test: install tests/js/node_modules
 	$(BIN)/pytest -n auto --dist loadfile
+
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(VENV)/.bench-installed
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	@command -v redis-server >/dev/null || { echo "make bench needs redis-server: apt-get install redis-server"; exit 1; }
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -7,6 +7,10 @@ PostgreSQL and Redis (REDIS_URL) — see the README.
 """
 import os
 
+# The app's own logs (errors, warnings, pushes that failed) as JSON lines too, beside the
+# access log; an operator may still ask for LOG_FORMAT=text.
+os.environ.setdefault("LOG_FORMAT", "json")
+
 wsgi_app = "wsgi:create_app()"
 bind = [os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")]
 worker_class = "gevent"

@@ -10,6 +10,7 @@ from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
 from .gatherings.views import bp as event_pages
 from .ideas.views import bp as ideas_pages
+from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
 from .threads.views import bp as threads_pages
@@ -23,6 +24,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.from_environment(app.instance_path, settings))
+    configure_logging(app)
     configure_extensions(app)
     register_web(app)
     configure_blueprints(app)

@@ -25,6 +25,13 @@ def _positive_int(name: str, default: int) -> int:
     return int(value)
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
 def _secret_key(instance_path: str, demo: bool) -> str:
     """Production must set SECRET_KEY. The demo keeps a random one in its instance folder."""
     key = os.environ.get("SECRET_KEY")
@@ -56,6 +63,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # A lost Redis must not take requests down: limits fall back to memory meanwhile.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # json: the app's own logs as one JSON object per line (gunicorn.conf.py sets it).
+        "LOG_FORMAT": _choice("LOG_FORMAT", ("text", "json"), "text"),
+        "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "info").upper(),
         "REALTIME_SWEEP_SECONDS": float(os.environ.get("REALTIME_SWEEP_SECONDS") or 20),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

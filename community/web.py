@@ -1,6 +1,7 @@
 """What every web page shares: sign-in enforcement, security headers, error pages."""
 from urllib.parse import urlsplit
 
+import redis
 from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
@@ -206,11 +207,40 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["policy"] = permissions
 
 
-@public
-def health():
+HEALTH_REDIS = "roundtable.health_redis"
+# A load balancer polls health every few seconds: a dead dependency must answer fast, not hang.
+HEALTH_TIMEOUT_SECONDS = 2
+
+
+def _database_health() -> str:
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok")
+        return "unavailable"
+    return "ok"
+
+
+def _redis_health(url: str) -> str:
+    client = current_app.extensions.get(HEALTH_REDIS)
+    if client is None:
+        client = current_app.extensions[HEALTH_REDIS] = redis.Redis.from_url(
+            url, socket_timeout=HEALTH_TIMEOUT_SECONDS, socket_connect_timeout=HEALTH_TIMEOUT_SECONDS)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError):
+        return "unavailable"
+    return "ok"
+
+
+@public
+def health():
+    """Each configured dependency and whether it answers; 503 when one does not, so a load
+    balancer stops sending traffic to a process that cannot serve it."""
+    checks = {"database": _database_health()}
+    if current_app.config["REDIS_URL"]:
+        # Redis carries pushes between processes and the rate limits: a process without it
+        # serves requests, but its sockets miss what other processes announce.
+        checks["redis"] = _redis_health(current_app.config["REDIS_URL"])
+    healthy = all(state == "ok" for state in checks.values())
+    return jsonify(status="ok" if healthy else "error", **checks), 200 if healthy else 503

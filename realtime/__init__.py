@@ -5,9 +5,12 @@ from flask_login import current_user
 
 from community.extensions import socketio
 
-from . import connections
-from .bridge import REALTIME_EXTENSION
+from . import (
+    bridge,  # noqa: F401  (connects the pushes to the domain events)
+    connections,
+)
 from .guard import AccessEpoch, RoomGuard, guarded
+from .state import REALTIME_EXTENSION
 
 
 def _async_mode() -> str:

@@ -17,12 +17,10 @@ from community import events
 from community.database import utcnow
 from community.extensions import socketio
 
-from .connections import connections
 from .models import next_seq
+from .state import REALTIME_EXTENSION, connections
 
 logger = logging.getLogger(__name__)
-
-REALTIME_EXTENSION = "roundtable.realtime"
 
 def _broadcast(schema_class, *per_viewer: str):
     """A schema for pushes to a whole room: without the per-viewer `can_*` flags and fields."""

@@ -1,7 +1,6 @@
 """Who is connected: token checks on connect, personal rooms, subscriptions, and the sweep that
 drops sockets of members who were suspended or signed out."""
 import logging
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app, request
@@ -16,21 +15,11 @@ from community.database import db
 from community.extensions import socketio
 
 from .rooms import room_error
+from .state import REALTIME_EXTENSION, Connection, connections
 
 logger = logging.getLogger(__name__)
 
 WEB_TOKEN_LIFETIME = timedelta(minutes=10)
-
-
-@dataclass
-class Connection:
-    user_id: int
-    device_session_id: int | None  # None for a web page, which signs in with its cookie session
-    rooms: set[str] = field(default_factory=set)
-
-
-# This process's sockets (each socket lives on exactly one process).
-connections: dict[str, Connection] = {}
 
 
 def web_socket_token(user: User) -> str:
@@ -99,12 +88,15 @@ def _room_of(data):
 
 @socketio.on("subscribe")
 def on_subscribe(data=None):
+    guard = current_app.extensions[REALTIME_EXTENSION]
+    epoch = guard.epoch.current()  # before the check: a change during it moves the epoch past this
     user, room = _current_user(), _room_of(data)
     error = "forbidden" if user is None else room_error(user, room)
     if error:
         return {"ok": False, "error": error}
     join_room(room)
     connections[request.sid].rooms.add(room)
+    guard.joined(room, epoch)
     return {"ok": True}
 
 

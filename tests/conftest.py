@@ -5,6 +5,7 @@ With REQUIRE_SERVICES=1 (CI) a missing PostgreSQL, redis-server or Node is an er
 """
 import os
 import re
+import shutil
 from contextlib import contextmanager
 
 import pytest
@@ -16,7 +17,7 @@ from community.database import db
 from wsgi import create_app
 
 from .factories import People, make_people
-from .live_server import LiveServer
+from .live_server import LiveServer, RedisServer
 from .realtime_client import App
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -301,6 +302,15 @@ def assert_error(response, status: int, code: str | None = None):
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A private redis-server for the module's tests, which may stop and start it."""
+    require_service(shutil.which("redis-server") is not None, "redis-server")
+    server = RedisServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

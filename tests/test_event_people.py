@@ -115,6 +115,33 @@ def test_near_me_sorts_by_rounded_distance_within_the_radius(people, crowd, summ
     assert_error(api_as(crowd["dan"]).get(url), 409, "no_position")
 
 
+def test_near_me_pages_are_the_radius_pages_however_crowded_the_nearest_squares(app, make, summit, people, api_as):
+    """"Near me" reads the smallest square that fills a page: walking the pages must give everyone
+    within the radius once, nearest first, whether a page comes from one square or several."""
+    # Crowded next to the viewer (squared reach 2), a few further out, one beyond the radius.
+    cells = [(0, 0)] * 4 + [(1, 1)] * 4 + [(-1, 0)] * 3 + [(3, 0), (0, -4), (5, 5), (9, 0), (20, 0)]
+
+    def build():
+        for x, y in cells:
+            db.session.add(Checkin(event_id=summit.id, user=make_user(), cell_x=x, cell_y=y))
+        db.session.add(Checkin(event_id=summit.id, user_id=people.member.id, cell_x=0, cell_y=0))
+        db.session.commit()
+        return [c.user_id for c in sorted(db.session.scalars(select(Checkin).where(
+            Checkin.event_id == summit.id, Checkin.user_id != people.member.id)),
+            key=lambda c: (c.cell_x ** 2 + c.cell_y ** 2, c.id)) if c.cell_x ** 2 + c.cell_y ** 2 <= 100]
+
+    expected = make(build)
+    viewer = api_as(people.member)
+    for limit in (3, 5, 11, 13):
+        url = f"/api/v1/events/{summit.id}/attendees?near=me&radius_m=500&limit={limit}"
+        seen, page = [], viewer.get(url).json
+        seen += [item["user"]["id"] for item in page["items"]]
+        while page["next_cursor"]:
+            page = viewer.get(url + f"&cursor={page['next_cursor']}").json
+            seen += [item["user"]["id"] for item in page["items"]]
+        assert seen == expected, limit
+
+
 def test_people_like_me_rank_by_shared_interests_and_threads(people, crowd, summit, make, api_as):
     def common_ground():
         viewer = db.session.merge(people.member)

@@ -12,22 +12,19 @@ import requests
 import sqlalchemy as sa
 
 from .conftest import require_service
-from .live_server import LiveServer, PostgresServer, RedisServer
+from .live_server import LiveServer, PostgresServer
 from .realtime_client import App, thread_in
 
 
 @pytest.fixture(scope="module")
-def services():
+def services(redis_server):
     # Outside pytest's private tmp folder: the postgres user must be able to reach it.
     directory = Path(tempfile.mkdtemp(prefix="roundtable-faults-"))
     directory.chmod(0o755)
     postgres = PostgresServer(directory / "pg")
     require_service(postgres.available and shutil.which("runuser") is not None, "PostgreSQL binaries (initdb)")
-    require_service(shutil.which("redis-server") is not None, "redis-server")
     postgres.start()
-    redis = RedisServer().start()
-    yield postgres, redis
-    redis.stop()
+    yield postgres, redis_server
     postgres.stop()
     shutil.rmtree(directory, ignore_errors=True)
 

@@ -1,14 +1,13 @@
 """Several production processes (gunicorn + gevent, the shipped configuration) share rooms
 through Redis and one PostgreSQL; pushes survive Redis going away and coming back."""
-import shutil
 import time
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from .conftest import postgres_url, require_service
-from .live_server import LiveServer, RedisServer
+from .conftest import postgres_url
+from .live_server import LiveServer
 from .realtime_client import App, thread_in
 
 
@@ -22,14 +21,6 @@ def live_postgres_url(worker_id):
         connection.execute(sa.text(f'CREATE DATABASE "{live}"'))
     admin.dispose()
     return url.set(database=live).render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    require_service(shutil.which("redis-server") is not None, "redis-server")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

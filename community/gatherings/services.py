@@ -4,6 +4,7 @@ Every read goes through `access_*`/`list_*`, every write through `do_*`. Privacy
 from the policy module; positions are snapped to the grid by `geo` before anything is stored.
 """
 import hmac
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +51,10 @@ EVENT_KEYSETS = {
                        descending=False),
     "past": Keyset((Event.ends_at, Event.id), (datetime, int), lambda e: (e.ends_at, e.id)),
 }
+# "Near me" reads the smallest of these squares that fills a page: one's own cell and the eight
+# around it (squared reach 2), then squares four times as wide each time, up to the radius.
+NEAR_FIRST_REACH = 2
+NEAR_REACH_GROWTH = 16
 ARRIVED_KEYSET = Keyset((Checkin.checked_in_at, Checkin.id), (datetime, int), lambda c: (c.checked_in_at, c.id))
 MEETINGS_KEYSET = Keyset((MeetingRequest.id,), (int,), lambda m: (m.id,))
 
@@ -570,25 +575,59 @@ def list_attendees(actor: User, event_id: int, *, q: str | None = None, company:
             raise Conflict("Share your position (check in or update it with lat and lng) to find people near you.",
                            code="no_position")
         reach = geo.cells_within(_check_radius(radius_m))
-        span = int(reach ** 0.5)
         distance2 = ((Checkin.cell_x - literal(my_cell[0])) * (Checkin.cell_x - literal(my_cell[0]))
                      + (Checkin.cell_y - literal(my_cell[1])) * (Checkin.cell_y - literal(my_cell[1])))
-        query = query.where(permissions.shares_distance_clause(),
-                            Checkin.cell_x.between(my_cell[0] - span, my_cell[0] + span),
-                            Checkin.cell_y.between(my_cell[1] - span, my_cell[1] + span),
-                            distance2 <= reach)
+        query = query.where(permissions.shares_distance_clause())
     if sort == "near":
         query = query.options(with_expression(Checkin.cell_distance2, distance2))
         keyset = Keyset((distance2, Checkin.id), (int, int), lambda c: (c.cell_distance2, c.id), descending=False)
-    elif sort == "like_me":
-        score = sum(similarity_terms(actor).values())
-        query = query.where(score > 0).options(with_expression(Checkin.similarity, score))
-        keyset = Keyset((score, Checkin.id), (int, int), lambda c: (c.similarity, c.id))
+        page = _nearest_first(query, keyset, my_cell, distance2, reach, cursor, limit)
     else:
-        keyset = ARRIVED_KEYSET
-    page = keyset.paginate(query, cursor, limit)
+        if near == "me":
+            query = _within(query, my_cell, distance2, reach)
+        if sort == "like_me":
+            score = sum(similarity_terms(actor).values())
+            query = query.where(score > 0).options(with_expression(Checkin.similarity, score))
+            keyset = Keyset((score, Checkin.id), (int, int), lambda c: (c.similarity, c.id))
+        else:
+            keyset = ARRIVED_KEYSET
+        page = keyset.paginate(query, cursor, limit)
     common = _common_ground(actor, page.items) if sort == "like_me" and page.items else {}
     return Page([_attendee(actor, c, my_cell, common.get(c.id)) for c in page.items], page.next_cursor)
+
+
+def _within(query, cell: tuple[int, int], distance2, reach: int):
+    """Attendees whose cell is within `reach` (squared cells) of `cell`, read from the square
+    around it through the (event, cell) index."""
+    span = math.isqrt(reach)
+    return query.where(Checkin.cell_x.between(cell[0] - span, cell[0] + span),
+                       Checkin.cell_y.between(cell[1] - span, cell[1] + span), distance2 <= reach)
+
+
+def _nearest_first(query, keyset: Keyset, cell: tuple[int, int], distance2, reach: int, cursor: str | None,
+                   limit: int) -> Page:
+    """The page of `query` nearest `cell` within `reach`, read from the smallest square that fills it.
+
+    Sorting by distance means reading and joining everyone within the radius: in a crowded hall,
+    thousands of people for a page of twenty. A full page found within a smaller reach is the
+    page the whole radius gives, because everyone beyond sorts after everyone within. One query
+    counts (up to a page and one) who is within each smaller reach, then one reads the page.
+    """
+    bounds = []
+    bound = NEAR_FIRST_REACH
+    while bound < reach:
+        bounds.append(bound)
+        bound *= NEAR_REACH_GROWTH
+    if bounds:
+        after = query.where(keyset.after(cursor)) if cursor else query
+        counts = db.session.execute(select(*(
+            select(func.count()).select_from(
+                _within(after, cell, distance2, bound).with_only_columns(Checkin.id).limit(limit + 1).subquery()
+            ).scalar_subquery()
+            for bound in bounds
+        ))).one()
+        reach = next((bound for bound, found in zip(bounds, counts, strict=True) if found > limit), reach)
+    return keyset.paginate(_within(query, cell, distance2, reach), cursor, limit)
 
 
 def _attendee(actor: User, checkin: Checkin, my_cell, common) -> Attendee:
