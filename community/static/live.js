@@ -4,6 +4,8 @@
 //   idea:   update the vote counts, reload on a status change (the official answer);
 //   event:  refresh the attendee list and counts as people check in, move and leave.
 // A gap in `seq` means pushes were missed: the page reloads, the simplest complete catch-up.
+// A page being left (a form sent, a link followed) never reloads itself: that would cancel the
+// navigation, and with it the answer to the form (a staff member's own change is pushed to them too).
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-room]");
@@ -12,6 +14,13 @@
   }
   var room = root.dataset.liveRoom;
   var lastSeq = null;
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+
+  function reload() {
+    if (!leaving) { window.location.reload(); }
+  }
+
   var socket = window.io({ auth: { token: root.dataset.socketToken }, transports: ["websocket"] });
 
   socket.on("connect", function () {
@@ -24,7 +33,7 @@
     socket.on(eventType, function (event) {
       if (event.room !== room) { return; }
       if (lastSeq !== null && event.seq !== lastSeq + 1) {
-        window.location.reload();
+        reload();
         return;
       }
       lastSeq = event.seq;
@@ -60,7 +69,7 @@
       }
       on("post.created", function (event) { showPost(event.post.id, false); });
       on("post.updated", function (event) { showPost(event.post.id, true); });
-      on("thread.updated", function () { window.location.reload(); });
+      on("thread.updated", reload);
     },
     idea: function () {
       on("idea.vote_changed", function (event) {
@@ -70,7 +79,7 @@
           el.textContent = event.voter_org_count === 1 ? "org" : "orgs";
         });
       });
-      on("idea.status_changed", function () { window.location.reload(); });
+      on("idea.status_changed", reload);
     },
     event: function () {
       function refresh() {
