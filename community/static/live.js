@@ -1,9 +1,11 @@
 // Live pages. An element with data-live-room subscribes to that Socket.IO room (with the page's
 // socket-only token) and applies the pushes for its data-live-kind:
 //   thread: insert new replies and refresh edited ones (server-rendered fragments);
-//   idea:   update the vote counts, reload on a status change (the official answer);
+//   idea:   update the vote counts; on a status change, refresh the idea and its official answer;
 //   event:  refresh the attendee list and counts as people check in, move and leave.
 // A gap in `seq` means pushes were missed: the page reloads, the simplest complete catch-up.
+// A page being left (a form sent, a link followed) never reloads itself: that would cancel the
+// navigation, and with it the answer to the form (a staff member's own change is pushed to them too).
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-room]");
@@ -12,6 +14,13 @@
   }
   var room = root.dataset.liveRoom;
   var lastSeq = null;
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+
+  function reload() {
+    if (!leaving) { window.location.reload(); }
+  }
+
   var socket = window.io({ auth: { token: root.dataset.socketToken }, transports: ["websocket"] });
 
   socket.on("connect", function () {
@@ -24,7 +33,7 @@
     socket.on(eventType, function (event) {
       if (event.room !== room) { return; }
       if (lastSeq !== null && event.seq !== lastSeq + 1) {
-        window.location.reload();
+        reload();
         return;
       }
       lastSeq = event.seq;
@@ -35,6 +44,19 @@
   function fetchText(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (response) {
       return response.ok ? response.text() : "";
+    });
+  }
+
+  // Fetch this page afresh and swap in the content of the elements with these ids.
+  function refreshParts(ids) {
+    fetchText(window.location.href).then(function (html) {
+      if (!html) { return; }
+      var page = new DOMParser().parseFromString(html, "text/html");
+      ids.forEach(function (id) {
+        var mine = document.getElementById(id);
+        var theirs = page.getElementById(id);
+        if (mine && theirs) { mine.innerHTML = theirs.innerHTML; }
+      });
     });
   }
 
@@ -60,7 +82,7 @@
       }
       on("post.created", function (event) { showPost(event.post.id, false); });
       on("post.updated", function (event) { showPost(event.post.id, true); });
-      on("thread.updated", function () { window.location.reload(); });
+      on("thread.updated", reload);
     },
     idea: function () {
       on("idea.vote_changed", function (event) {
@@ -70,23 +92,10 @@
           el.textContent = event.voter_org_count === 1 ? "org" : "orgs";
         });
       });
-      on("idea.status_changed", function () { window.location.reload(); });
+      on("idea.status_changed", function () { refreshParts(["idea", "official-answer"]); });
     },
     event: function () {
-      function refresh() {
-        fetchText(window.location.href).then(function (html) {
-          if (!html) { return; }
-          var page = new DOMParser().parseFromString(html, "text/html");
-          ["attendees", "attendee-counts"].forEach(function (id) {
-            var mine = document.getElementById(id);
-            var theirs = page.getElementById(id);
-            if (mine && theirs) { mine.innerHTML = theirs.innerHTML; }
-          });
-          var total = page.querySelector(".count-total");
-          var shown = document.querySelector(".count-total");
-          if (total && shown) { shown.innerHTML = total.innerHTML; }
-        });
-      }
+      function refresh() { refreshParts(["attendees", "attendee-counts", "attendee-total"]); }
       ["checkin.created", "checkin.updated", "checkin.removed"].forEach(function (type) { on(type, refresh); });
     },
   };

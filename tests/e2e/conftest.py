@@ -1,0 +1,148 @@
+"""A real browser against the real app: headless Chromium driven by Playwright, one demo server
+per module, one browser per session and a fresh browser context (cookies, storage) per person.
+
+Every page a person opens is watched: a console error, an uncaught exception or a failed
+subresource (a favicon 404 included) fails the test, and `Person.seen(step)` saves a screenshot
+under tests/e2e/screenshots/ (CI keeps that folder as an artifact).
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from community.demo import DEMO_PASSWORD
+
+from ..conftest import require_service
+from ..live_server import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_service(os.path.exists(CHROMIUM), f"Chromium ({CHROMIUM})")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(browser, tmp_path_factory):
+    """The app served by `flask run` on a fresh SQLite database, migrated and seeded with the demo."""
+    database = tmp_path_factory.mktemp("e2e") / "e2e.sqlite"
+    live = LiveServer({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "e2e-test-" + "k" * 32,
+                       "RATELIMIT_ENABLED": "false"})
+    live.command("db", "upgrade")
+    live.command("seed-demo")
+    live.start()
+    yield live
+    live.stop()
+
+
+class Person:
+    """Someone at their own browser: one context, one tab, every problem on every page recorded."""
+
+    def __init__(self, browser, site: LiveServer, label: str, viewport: str):
+        self.site = site
+        self.label = label
+        self.viewport = viewport
+        self.context = browser.new_context(base_url=site.url, viewport=VIEWPORTS[viewport])
+        self.page: Page = self.context.new_page()
+        self._problems: list[str] = []
+        self._load_errors: list[tuple[str, str]] = []  # (resource, message): judged in `problems`
+        self._documents: set[str] = set()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self._problems.append(f"{self.page.url}: uncaught {error}"))
+        self.page.on("requestfailed", self._request_failed)
+        self.page.on("response", self._response)
+
+    def _response(self, response) -> None:
+        if response.request.is_navigation_request():
+            self._documents.add(response.url)
+
+    def _request_failed(self, request) -> None:
+        # Leaving a page cancels what it was still fetching (a live fragment, say): not a fault.
+        if request.failure != "net::ERR_ABORTED":
+            self._problems.append(f"{self.page.url}: {request.url} failed ({request.failure})")
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        if message.text.startswith("Failed to load resource"):
+            self._load_errors.append((message.location.get("url", ""), message.text))
+        else:
+            self._problems.append(f"{self.page.url}: console error {message.text} at {message.location}")
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything that went wrong, except a page's own status: Chromium logs a page answered
+        with 401 or 422 (a wrong password, an invalid form) as a failed load, but that status is
+        the product's answer and the test checks what the page says. Any other resource that
+        failed to load (a script, a fragment, a favicon) is a problem."""
+        failed_loads = [f"{url}: {text}" for url, text in self._load_errors if url not in self._documents]
+        return self._problems + failed_loads
+
+    def open(self, path: str) -> Page:
+        self.page.goto(path)
+        return self.page
+
+    def log_in(self, email: str, password: str = DEMO_PASSWORD) -> "Person":
+        page = self.open("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        return self
+
+    def seen(self, step: str) -> None:
+        """The page as it stands renders cleanly: no problem so far, nothing wider than the screen
+        (a phone must never scroll sideways); its screenshot is saved."""
+        page = self.page
+        page.wait_for_load_state("load")
+        assert not self.problems, "\n".join(self.problems)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{page.url} is {overflow}px wider than the {self.viewport} screen"
+        SCREENSHOTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^a-z0-9]+", "-", f"{step}-{self.label}-{self.viewport}".lower()).strip("-")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def mark_page(self) -> None:
+        """Put a marker on this page's window: it survives DOM changes, never a navigation."""
+        self.page.evaluate("window.e2eMarker = 'not reloaded'")
+
+    def assert_not_reloaded(self) -> None:
+        assert self.page.evaluate("window.e2eMarker") == "not reloaded", "the page navigated or reloaded"
+
+    def close(self) -> None:
+        self.context.close()
+        assert not self.problems, "\n".join(self.problems)
+
+
+@pytest.fixture
+def browse_as(browser, site):
+    """`browse_as(label, viewport="desktop")` opens a browser context of its own for someone; each
+    is closed after the test, which fails if any of their pages logged a problem."""
+    opened = []
+
+    def open_person(label: str, viewport: str = "desktop") -> Person:
+        person = Person(browser, site, label, viewport)
+        opened.append(person)
+        return person
+
+    yield open_person
+    for person in opened:
+        person.close()
+
+
+def live_ready(page: Page) -> None:
+    """Wait until the page's live element has subscribed to its Socket.IO room."""
+    expect(page.locator("[data-live-room]")).to_have_attribute("data-live-status", "subscribed")
