@@ -7,6 +7,7 @@ from webargs.flaskparser import FlaskParser
 
 from community.accounts import services as accounts
 from community.database import MAX_ID
+from community.errors import ValidationFailed
 
 from .errors import ErrorSchema
 
@@ -16,6 +17,24 @@ PREFIX = "/api/v1"
 def viewer():
     """The signed-in user of this API request (None on public routes)."""
     return g.get("viewer")
+
+
+def _declared_query_parameters(view) -> set[str]:
+    """The query parameters a route documents (flask-smorest keeps them on the view)."""
+    names = set()
+    for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        if parameter.get("in") == "query":
+            names |= {field.data_key or name for name, field in parameter["schema"]().fields.items()}
+    return names
+
+
+def refuse_unknown_query_parameters():
+    """What the document does not declare is refused, on every route (routes with a query
+    schema refuse it while parsing; this covers the routes that take no query at all)."""
+    view = current_app.view_functions.get(request.endpoint)
+    unknown = set(request.args) - _declared_query_parameters(view)
+    if unknown:
+        raise ValidationFailed({name: "Unknown parameter." for name in sorted(unknown)})
 
 
 def require_access_token():
@@ -56,6 +75,7 @@ class ApiBlueprint(Blueprint):
 def api_blueprint(name: str, description: str) -> ApiBlueprint:
     blueprint = ApiBlueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description)
     blueprint.before_request(require_access_token)
+    blueprint.before_request(refuse_unknown_query_parameters)
     blueprint.after_request(conditional_get)
     return blueprint
 

@@ -236,3 +236,12 @@ def test_nul_characters_are_refused_everywhere(app, people, places, api_as, logi
 def test_unknown_query_parameters_are_refused(people, api_as):
     error = assert_error(api_as(people.member).get("/api/v1/threads?categroy_id=3"), 422, "validation_failed")
     assert "categroy_id" in error["fields"]
+
+
+def test_routes_without_a_query_refuse_one_too(people, places, make, api_as):
+    thread = make(make_thread, people.member, places["public"])
+    member = api_as(people.member)
+    assert member.get(f"/api/v1/threads/{thread.id}").status_code == 200
+    error = assert_error(member.get(f"/api/v1/threads/{thread.id}?cursor="), 422, "validation_failed")
+    assert set(error["fields"]) == {"cursor"}
+    assert_error(api_as(people.member).client.get("/api/v1/me?x=1"), 401)  # no token: that comes first
