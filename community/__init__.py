@@ -12,6 +12,7 @@ from .gatherings.views import bp as event_pages
 from .ideas.views import bp as ideas_pages
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
+from .search import schema as search_schema
 from .threads.views import bp as threads_pages
 from .web import register_web
 
@@ -32,7 +33,8 @@ def create_app(settings: dict | None = None) -> Flask:
 
 def configure_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True,
+                     include_name=search_schema.include_name, include_object=search_schema.include_object)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
