@@ -11,8 +11,10 @@ from .extensions import csrf, db, limiter, migrate
 from .gatherings.views import bp as event_pages
 from .ideas.views import bp as ideas_pages
 from .moderation.views import bp as moderation_pages
+from .notifications.email import connect_mention_emails
 from .notifications.views import bp as notifications_pages
 from .search import schema as search_schema
+from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
 from .web import register_web
 
@@ -27,6 +29,7 @@ def create_app(settings: dict | None = None) -> Flask:
     configure_extensions(app)
     register_web(app)
     configure_blueprints(app)
+    connect_mention_emails()
     register_cli(app)
     return app
 
@@ -47,3 +50,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(ideas_pages)
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
+    app.register_blueprint(search_pages)
