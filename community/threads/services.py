@@ -1,5 +1,6 @@
 """Categories, threads and posts: every read goes through `access_*`/`list_*`, every write
 through `do_*`, which check the policy, change the data and announce what happened."""
+import re
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -45,9 +46,19 @@ REVISIONS_KEYSET = Keyset((PostRevision.id,), (int,), lambda r: (r.id,))
 
 # Checks
 
+# Control characters but tab and newlines: PostgreSQL refuses NUL in text, and the search marks
+# its hits with others (search.services.HIT_START), so no stored text may carry them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_no_control_characters(field: str, value: str) -> None:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValidationFailed({field: "Remove the control characters."})
+
 
 def check_title(title: str | None) -> str:
     title = " ".join((title or "").split())
+    _check_no_control_characters("title", title)
     if len(title) < MIN_TITLE_LENGTH:
         raise ValidationFailed({"title": f"Use at least {MIN_TITLE_LENGTH} characters."})
     if len(title) > MAX_TITLE_LENGTH:
@@ -57,6 +68,7 @@ def check_title(title: str | None) -> str:
 
 def check_body(body: str | None) -> str:
     body = (body or "").strip()
+    _check_no_control_characters("body", body)
     if not body:
         raise ValidationFailed({"body": "Write something."})
     if len(body) > MAX_BODY_LENGTH:
@@ -194,7 +206,8 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
     subscriptions.watch(author, thread)
     _notify_mentions(author, thread, post, mentioned)
     notify([user for user in subscriptions.audience(category=category) if user not in mentioned], "new_thread",
-           actor=author, thread=thread, post_id=post.id, text=f'{author.display_name} started "{title}" in {category.name}')
+           actor=author, thread=thread, post_id=post.id,
+           text=f'{author.display_name} started "{title}" in {category.name}')
     events.announce(events.thread_created, thread=thread, post=post)
     return thread, post
 
