@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from markupsafe import Markup, escape
-from sqlalchemy import Float, case, column, func, literal_column, select, table, type_coerce, union_all
+from sqlalchemy import Float, case, cast, column, func, literal_column, select, table, type_coerce, union_all
 
 from .. import permissions
 from ..accounts.models import User
@@ -110,7 +110,9 @@ class _Postgres:
 
     def matching(self, model):
         vector = literal_column(f"{model.__tablename__}.search_vector")
-        return model.__table__, vector.op("@@")(self.query), func.ts_rank(vector, self.query)
+        # ts_rank is a float4, which psycopg reads back rounded: as a double precision it
+        # round-trips exactly through the page cursor.
+        return model.__table__, vector.op("@@")(self.query), cast(func.ts_rank(vector, self.query), Float)
 
     def snippet(self, model, column):
         words = "HighlightAll=true" if model is Thread else (
