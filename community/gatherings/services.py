@@ -360,7 +360,8 @@ def do_register(actor: User, event_id: int, attending: bool = True) -> Event:
     if attending:
         if event.ends_at <= utcnow():
             raise Conflict("This event is over.", code="event_over")
-        changed = insert_unless_exists(Registration, event_id=event.id, user_id=actor.id, created_at=utcnow())
+        changed = insert_unless_exists(Registration, event_id=event.id, user_id=actor.id,
+                                       created_at=utcnow()) is not None
         step = 1
     else:
         changed = db.session.execute(delete(Registration).where(
@@ -437,7 +438,7 @@ def do_check_in(actor: User, event_id: int, changes: dict) -> tuple[Checkin, boo
     check_admission(event, check_code(changes.get("code")), changes.get("lat"), changes.get("lng"))
     values = check_presence_changes(event, changes)
     inserted = insert_unless_exists(Checkin, event_id=event.id, user_id=actor.id, checked_in_at=now,
-                                    last_seen_at=now)
+                                    last_seen_at=now) is not None
     checkin = _own_checkin(actor, event, lock=True)  # concurrent check-ins of one member queue here
     before = None if inserted else _public_state(checkin, now)
     arrived = inserted or not is_present(checkin, now)
