@@ -61,6 +61,13 @@ class MeSchema(ProfileSchema):
 
     email = fields.String()
     status = fields.String()
+    email_mentions = fields.Boolean(metadata={"description": "Email me at once when someone mentions me."})
+    email_digest = fields.Boolean(metadata={"description": "Email me a daily digest of my unread notifications."})
+
+
+class MeUpdateSchema(Schema):
+    email_mentions = fields.Boolean()
+    email_digest = fields.Boolean()
 
 
 class TokensSchema(Schema):
@@ -148,6 +155,14 @@ def logout():
 @bp.response(200, MeSchema)
 def me():
     return viewer()
+
+
+@bp.patch("/me")
+@bp.arguments(MeUpdateSchema)
+@bp.response(200, MeSchema)
+def update_me(changes):
+    """Your email choices (sent only when the site has email configured)."""
+    return accounts.do_update_email_settings(viewer(), **changes)
 
 
 @bp.get("/me/sessions")

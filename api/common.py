@@ -108,6 +108,16 @@ def Id(**kwargs) -> fields.Integer:  # noqa: N802 (reads like the field class it
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+class SubscriptionSchema(Schema):
+    level = fields.String(required=True, validate=validate.OneOf(["watch", "mute"]), metadata={
+        "description": "watch: be notified of activity; mute: never (mentions still reach you)."})
+
+
+class SubscriptionStateSchema(Schema):
+    level = fields.String(allow_none=True, metadata={"enum": ["watch", "mute", None],
+                                                     "description": "Your own choice here; null: the default."})
+
+
 class ListArgsSchema(Schema):
     limit = fields.Integer(metadata={"description": "Items per page, 1 to 100 (default 20)."})
     cursor = fields.String(metadata={"description": "The `next_cursor` of the previous page."})
@@ -127,6 +137,7 @@ class UserRefSchema(Schema):
 
     id = fields.Integer()
     display_name = fields.String()
+    handle = fields.String(metadata={"description": "Mention this member in a post as @handle."})
     organization = fields.String(attribute="organization_name")
     job_title = fields.String()
     role = fields.String()

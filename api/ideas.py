@@ -6,7 +6,17 @@ from community.extensions import limiter
 from community.ideas import services
 from community.ideas.models import ANSWER_STATUSES, IdeaStatus
 
-from .common import Can, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
+from .common import (
+    Can,
+    ListArgsSchema,
+    SubscriptionSchema,
+    SubscriptionStateSchema,
+    UserRefSchema,
+    api_blueprint,
+    page_schema,
+    user_rate_key,
+    viewer,
+)
 from .threads import PostSchema
 
 bp = api_blueprint("ideas", "Feature requests: post, vote, follow their status; staff answer and merge.")
@@ -30,6 +40,8 @@ class IdeaSchema(Schema):
     vote_count = fields.Integer()
     voter_org_count = fields.Integer(metadata={"description": "How many customer organizations want it."})
     has_voted = fields.Boolean()
+    subscription = fields.String(allow_none=True, metadata={
+        "enum": ["watch", "mute", None], "description": "Your own watch or mute of this idea; null: the default."})
     thread_id = fields.Integer(metadata={"description": "Its discussion: comments are posts of this thread."})
     author = fields.Nested(UserRefSchema)
     created_at = fields.DateTime()
@@ -106,6 +118,22 @@ def create_idea(data):
 @bp.error(404, description="No such idea (or not one you may read).")
 def get_idea(idea_id):
     return services.access_idea(viewer(), idea_id)
+
+
+@bp.put("/ideas/<int:idea_id>/subscription")
+@bp.arguments(SubscriptionSchema)
+@bp.response(200, SubscriptionStateSchema)
+@bp.error(404, description="No such idea (or not one you may read).")
+def set_subscription(data, idea_id):
+    """Watch (status changes, answers and comments) or mute this idea."""
+    return {"level": services.do_set_subscription(viewer(), idea_id, data["level"]).subscription}
+
+
+@bp.delete("/ideas/<int:idea_id>/subscription")
+@bp.response(200, SubscriptionStateSchema)
+@bp.error(404, description="No such idea (or not one you may read).")
+def delete_subscription(idea_id):
+    return {"level": services.do_set_subscription(viewer(), idea_id, None).subscription}
 
 
 @bp.get("/ideas/<int:idea_id>/comments")

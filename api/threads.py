@@ -3,9 +3,21 @@ from marshmallow import Schema, fields, validate
 
 from community import permissions, rate_limits
 from community.extensions import limiter
+from community.notifications import subscriptions
 from community.threads import services
 
-from .common import Can, Id, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
+from .common import (
+    Can,
+    Id,
+    ListArgsSchema,
+    SubscriptionSchema,
+    SubscriptionStateSchema,
+    UserRefSchema,
+    api_blueprint,
+    page_schema,
+    user_rate_key,
+    viewer,
+)
 
 bp = api_blueprint("threads", "Categories, discussion threads and their posts.")
 
@@ -79,6 +91,15 @@ class ThreadSchema(Schema):
     can_restore = Can(permissions.can_restore_thread)
 
 
+class ThreadDetailSchema(ThreadSchema):
+    subscription = fields.Method("_subscription", metadata={
+        "type": "string", "nullable": True, "enum": ["watch", "mute", None],
+        "description": "Your own watch or mute of this thread; null: the default."})
+
+    def _subscription(self, thread) -> str | None:
+        return subscriptions.level_of(viewer(), thread=thread)
+
+
 class CreatedThreadSchema(ThreadSchema):
     first_post = fields.Nested(PostSchema)
 
@@ -148,11 +169,51 @@ def create_thread(data):
     return thread
 
 
+@bp.get("/categories/<int:category_id>/subscription")
+@bp.response(200, SubscriptionStateSchema)
+@bp.error(404, description="No such category (or not one you may read).")
+def get_category_subscription(category_id):
+    return {"level": subscriptions.level_of(viewer(), category=services.access_category(viewer(), category_id))}
+
+
+@bp.put("/categories/<int:category_id>/subscription")
+@bp.arguments(SubscriptionSchema)
+@bp.response(200, SubscriptionStateSchema)
+@bp.error(404, description="No such category (or not one you may read).")
+def set_category_subscription(data, category_id):
+    """Watch a category (its new threads and all their replies) or mute it."""
+    return {"level": services.do_set_category_subscription(viewer(), category_id, data["level"])}
+
+
+@bp.delete("/categories/<int:category_id>/subscription")
+@bp.response(200, SubscriptionStateSchema)
+@bp.error(404, description="No such category (or not one you may read).")
+def delete_category_subscription(category_id):
+    return {"level": services.do_set_category_subscription(viewer(), category_id, None)}
+
+
 @bp.get("/threads/<int:thread_id>")
-@bp.response(200, ThreadSchema)
+@bp.response(200, ThreadDetailSchema)
 @bp.error(404, description="No such thread (or not one you may read).")
 def get_thread(thread_id):
     return services.access_thread(viewer(), thread_id)
+
+
+@bp.put("/threads/<int:thread_id>/subscription")
+@bp.arguments(SubscriptionSchema)
+@bp.response(200, SubscriptionStateSchema)
+@bp.error(404, description="No such thread (or not one you may read).")
+def set_thread_subscription(data, thread_id):
+    """Watch (notified of every reply) or mute (never) this thread."""
+    return {"level": services.do_set_thread_subscription(viewer(), thread_id, data["level"])}
+
+
+@bp.delete("/threads/<int:thread_id>/subscription")
+@bp.response(200, SubscriptionStateSchema)
+@bp.error(404, description="No such thread (or not one you may read).")
+def delete_thread_subscription(thread_id):
+    """Back to the default: notified when you wrote in the thread or watch its category."""
+    return {"level": services.do_set_thread_subscription(viewer(), thread_id, None)}
 
 
 @bp.patch("/threads/<int:thread_id>")

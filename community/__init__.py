@@ -12,7 +12,10 @@ from .gatherings.views import bp as event_pages
 from .ideas.views import bp as ideas_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
+from .notifications.email import connect_mention_emails
 from .notifications.views import bp as notifications_pages
+from .search import schema as search_schema
+from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
 from .web import register_web
 
@@ -28,13 +31,15 @@ def create_app(settings: dict | None = None) -> Flask:
     configure_extensions(app)
     register_web(app)
     configure_blueprints(app)
+    connect_mention_emails()
     register_cli(app)
     return app
 
 
 def configure_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True,
+                     include_name=search_schema.include_name, include_object=search_schema.include_object)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
@@ -47,3 +52,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(ideas_pages)
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
+    app.register_blueprint(search_pages)

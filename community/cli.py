@@ -5,6 +5,7 @@ from flask import Flask, url_for
 from .accounts import services as accounts
 from .demo import seed_demo_community
 from .errors import DomainError
+from .notifications.email import email_enabled, send_digests
 
 
 def _fail_cleanly(action):
@@ -42,3 +43,10 @@ def register_cli(app: Flask) -> None:
         """Fill an empty database with the demo community and print its logins."""
         for line in seed_demo_community():
             click.echo(line)
+
+    @app.cli.command("send-digests")
+    def send_digests_command():
+        """Email each member who chose the daily digest what is unread since their last one (run daily from cron)."""
+        if not email_enabled():
+            raise click.ClickException("SMTP_URL is not set: no email is sent.")
+        click.echo(f"Sent {send_digests()} digest(s).")

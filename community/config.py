@@ -3,6 +3,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigurationError(RuntimeError):
@@ -32,6 +33,16 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value
 
 
+def _smtp_url() -> str | None:
+    """`smtp://[user:password@]host[:port]` (STARTTLS with `?starttls=1`) or `smtps://…` (TLS)."""
+    url = os.environ.get("SMTP_URL") or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigurationError("SMTP_URL must look like smtp://host:port or smtps://user:password@host:port.")
+    return url
+
+
 def _secret_key(instance_path: str, demo: bool) -> str:
     """Production must set SECRET_KEY. The demo keeps a random one in its instance folder."""
     key = os.environ.get("SECRET_KEY")
@@ -58,7 +69,10 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or "sqlite:///" + os.path.join(instance_path, "roundtable.sqlite"),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "SMTP_URL": _smtp_url(),
+        "SMTP_FROM": os.environ.get("SMTP_FROM") or "Roundtable <roundtable@localhost>",
+        # Where members reach the site: links in emails (and invitations printed by the CLI).
+        "BASE_URL": (os.environ.get("ROUNDTABLE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         # A lost Redis must not take requests down: limits fall back to memory meanwhile.
         "RATELIMIT_SWALLOW_ERRORS": True,

@@ -134,7 +134,7 @@ def seed_demo_community() -> list[str]:
     people = {}
     for email, name, organization, title, role, _ in PEOPLE:
         user = User(email=email, display_name=name, password_hash=password_hash, job_title=title, role=role,
-                    organization=accounts.find_or_create_organization(organization))
+                    handle=accounts.new_handle(name), organization=accounts.find_or_create_organization(organization))
         db.session.add(user)
         people[email] = user
     events.commit()

@@ -1,10 +1,14 @@
-"""Markdown to safe HTML, done once when a post is written."""
+"""Markdown to safe HTML, done once when a post is written, with @mentions as profile links."""
+import re
+from collections.abc import Mapping
+
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
-    ["table", "strikethrough"]
-)
+# `@handle`: lower case letters, digits and underscores (see accounts.services.handle_base), not
+# inside a word or an email address (`bob@acme.test` mentions nobody), any case when written.
+MENTION = re.compile(r"(?<![\w@.+-])@([A-Za-z0-9_]{2,32})")
 
 ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "s", "code", "pre", "blockquote",
@@ -19,16 +23,67 @@ ALLOWED_ATTRIBUTES = {
     "td": {"style"},
     "code": {"class"},
 }
+ALLOWED_CLASSES = {"a": {"mention"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def render_markdown(source: str) -> str:
+def _mentions(state) -> None:
+    """Find `@handle` in plain text (never in code, nor inside a link's text) and, for the
+    handles `env["mentions"]` maps to a member id, turn it into a link to their profile.
+    Every handle seen is collected in `env["handles"]`."""
+    known: Mapping[str, int] = state.env.get("mentions", {})
+    seen: set[str] = state.env.setdefault("handles", set())
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children, in_link = [], 0
+        for token in block.children:
+            in_link += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type != "text" or in_link or "@" not in token.content:
+                children.append(token)
+                continue
+            position = 0
+            for match in MENTION.finditer(token.content):
+                handle = match.group(1).lower()
+                seen.add(handle)
+                if handle not in known:
+                    continue
+                children.append(_text(token.content[position:match.start()]))
+                link = Token("link_open", "a", 1, attrs={"href": f"/u/{known[handle]}", "class": "mention"})
+                children.extend([link, _text(match.group(0)), Token("link_close", "a", -1)])
+                position = match.end()
+            children.append(_text(token.content[position:]))
+        block.children = children
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
+    ["table", "strikethrough"]
+)
+_markdown.core.ruler.push("mentions", _mentions)
+
+
+def mentioned_handles(source: str) -> set[str]:
+    """The handles `source` mentions (lower case), whoever they belong to."""
+    env: dict = {}
+    _markdown.parse(source, env)
+    return env["handles"]
+
+
+def render_markdown(source: str, mentions: Mapping[str, int] | None = None) -> str:
     """Render Markdown, then sanitize by allow-list: raw HTML is escaped by the parser and
-    whatever the renderer produces still passes nh3 (no scripts, handlers or unsafe URLs)."""
+    whatever the renderer produces still passes nh3 (no scripts, handlers or unsafe URLs).
+    `mentions` maps handles to member ids: those `@handle`s become links to the profiles."""
     return nh3.clean(
-        _markdown.render(source),
+        _markdown.render(source, {"mentions": dict(mentions or {})}),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
         filter_style_properties={"text-align"},

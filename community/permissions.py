@@ -170,6 +170,13 @@ def can_read_post_body(actor: User | None, post: Post) -> bool:
     return post.hidden_at is None or post.author_id == actor.id or is_category_staff(actor, post.thread.category_id)
 
 
+def readable_post_bodies_clause(actor: User | None):
+    """SQL twin of `can_read_post_body` within readable posts; the query must join Thread."""
+    if not is_signed_in(actor):
+        return false()
+    return or_(Post.hidden_at.is_(None), Post.author_id == actor.id, staff_categories_clause(actor))
+
+
 def can_see_hidden_reason(actor: User | None, post: Post) -> bool:
     return post.hidden_at is not None and can_read_post_body(actor, post)
 

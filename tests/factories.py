@@ -7,6 +7,7 @@ from werkzeug.security import generate_password_hash
 
 from community import events
 from community.accounts.models import Organization, Role, User
+from community.accounts.services import new_handle
 from community.database import db, utcnow
 from community.gatherings.models import Event, EventZone
 from community.markdown import render_markdown
@@ -30,6 +31,7 @@ def make_user(role: str = Role.MEMBER, organization: Organization | None = None,
     n = next(_sequence)
     fields.setdefault("email", f"user{n}@example.test")
     fields.setdefault("display_name", f"User {n}")
+    fields.setdefault("handle", new_handle(fields["display_name"]))
     user = User(role=role, organization=organization, password_hash=_PASSWORD_HASH, **fields)
     db.session.add(user)
     events.commit()

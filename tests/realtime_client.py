@@ -59,9 +59,13 @@ class App:
 
 
 def thread_in(app: App, category_name: str) -> dict:
-    """Start a thread through the API in the named category."""
+    """Start a thread through the API in the named category, muted for its starter."""
     categories = {c["name"]: c["id"] for c in app.api("GET", "/categories").json()["items"]}
     created = app.api("POST", "/threads", json={"category_id": categories[category_name],
                                                 "title": f"Live {time.monotonic_ns()}", "body": "start"})
     assert created.status_code == 201, created.text
+    # Its starter watches it and would hear of each reply on their own socket too (a
+    # notification.created push); muted, their socket carries only what the rooms say.
+    muted = app.api("PUT", f"/threads/{created.json()['id']}/subscription", json={"level": "mute"})
+    assert muted.status_code == 200, muted.text
     return created.json()

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, db, utcnow
@@ -31,6 +31,9 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
+    # How others mention this member in posts: `@handle` (lower case letters, digits, underscores).
+    # Set from the display name when the account is made; unique, so a mention names one person.
+    handle: Mapped[str] = mapped_column(String(32), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     job_title: Mapped[str] = mapped_column(String(120), default="")
@@ -42,6 +45,11 @@ class User(UserMixin, db.Model):
     silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     silence_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Email choices (only when the site has SMTP_URL): mentions at once, a daily digest of the
+    # unread notifications; `digest_sent_at` keeps a digest from repeating what the last one said.
+    email_mentions: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
     interest_rows: Mapped[list["UserInterest"]] = relationship(

@@ -2,6 +2,7 @@
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -71,6 +72,25 @@ def _check_text(field: str, value: str | None, max_length: int) -> str:
     return value
 
 
+def handle_base(display_name: str) -> str:
+    """`Zoë O'Neil` → `zoe_o_neil`: what a mention of this member looks like, before numbering."""
+    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_")[:24] or "member"
+
+
+def new_handle(display_name: str) -> str:
+    """A free handle for a new member: the base of their name, numbered when taken (`mia`,
+    `mia2`…). Call inside the transaction that adds the member; the unique constraint on
+    `users.handle` refuses a handle taken meanwhile."""
+    base = handle_base(display_name)
+    taken = set(db.session.scalars(select(User.handle).where(User.handle.startswith(base, autoescape=True))))
+    n, handle = 1, base
+    while handle in taken:
+        n += 1
+        handle = f"{base}{n}"
+    return handle
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -108,6 +128,12 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def find_users_by_handle(handles) -> list[User]:
+    """The members with these handles (lower case); unknown handles find nobody."""
+    handles = sorted(handles)
+    return list(db.session.scalars(select(User).where(User.handle.in_(handles)))) if handles else []
+
+
 def do_create_admin(email: str, password: str, display_name: str | None = None) -> User:
     """Create the first admin (or promote an existing account, resetting its password)."""
     email = check_email(email)
@@ -115,7 +141,7 @@ def do_create_admin(email: str, password: str, display_name: str | None = None) 
     display_name = check_display_name(display_name or email.split("@")[0])
     user = find_user_by_email(email)
     if user is None:
-        user = User(email=email, display_name=display_name)
+        user = User(email=email, display_name=display_name, handle=new_handle(display_name))
         db.session.add(user)
     user.role = Role.ADMIN
     user.password_hash = generate_password_hash(password)
@@ -169,6 +195,19 @@ def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio
     user.interest_rows = [UserInterest(tag=tag) for tag in values["interests"]]
     events.commit()
     return user
+
+
+def do_update_email_settings(actor: User, *, email_mentions: bool | None = None,
+                             email_digest: bool | None = None) -> User:
+    """The member's own email choices; None leaves a choice as it is."""
+    for name, value in (("email_mentions", email_mentions), ("email_digest", email_digest)):
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise ValidationFailed({name: "Must be true or false."})
+        setattr(actor, name, value)
+    events.commit()
+    return actor
 
 
 # Invitations
@@ -230,6 +269,7 @@ def do_accept_invitation(token: str, display_name: str | None, password: str | N
     user = User(
         email=invitation.email,
         display_name=values["display_name"],
+        handle=new_handle(values["display_name"]),
         password_hash=generate_password_hash(values["password"]),
         organization_id=invitation.organization_id,
         role=invitation.role,

@@ -118,3 +118,12 @@ def edit_profile():
         "display_name": current_user.display_name, "job_title": current_user.job_title,
         "bio": current_user.bio, "interests": ", ".join(current_user.interests)}
     return render_template("accounts/edit_profile.html", errors=errors, form=form), 422 if errors else 200
+
+
+@bp.post("/settings/email")
+def email_settings():
+    """Checkboxes: an unchecked box is not sent, so each form sends both choices."""
+    services.do_update_email_settings(current_user, email_mentions="email_mentions" in request.form,
+                                      email_digest="email_digest" in request.form)
+    flash("Email choices saved.", "success")
+    return redirect(url_for("accounts.edit_profile"))

@@ -72,6 +72,7 @@ class Idea(db.Model):
 
     # Set by the ideas services for the viewer who asked (see services.for_viewer); never stored.
     has_voted = False
+    subscription = None  # "watch", "mute" or None
 
     @property
     def title(self) -> str:

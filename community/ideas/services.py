@@ -19,6 +19,7 @@ from ..accounts.services import check_not_silenced
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..markdown import render_markdown
+from ..notifications import subscriptions
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
 from ..tags import check_tags
@@ -194,7 +195,8 @@ def _readable_idea(actor: User | None, idea_id: int) -> Idea:
 
 
 def for_viewer(actor: User | None, ideas: list[Idea]) -> list[Idea]:
-    """Mark what depends on who looks: `has_voted`, and for staff `organization_names`.
+    """Mark what depends on who looks: `has_voted`, `subscription` (the viewer's watch or mute of
+    the idea's thread), and for staff `organization_names`.
 
     One query each, whatever the number of ideas.
     """
@@ -204,8 +206,10 @@ def for_viewer(actor: User | None, ideas: list[Idea]) -> list[Idea]:
     voted = set(db.session.scalars(
         select(IdeaVote.idea_id).where(IdeaVote.user_id == actor.id, IdeaVote.idea_id.in_(ids))
     ))
+    levels = subscriptions.levels_of(actor, [idea.thread_id for idea in ideas])
     for idea in ideas:
         idea.has_voted = idea.id in voted
+        idea.subscription = levels.get(idea.thread_id)
     if permissions.can_see_idea_organizations(actor):
         names = {idea_id: [] for idea_id in ids}
         rows = db.session.execute(
@@ -285,10 +289,19 @@ def list_comments(actor: User | None, idea_id: int, *, cursor: str | None = None
 
 
 def _followers(idea: Idea) -> list[User]:
-    """Who hears about an idea: its voters, its author and everyone who commented on it."""
+    """Who hears about an idea: its voters, its author, everyone who commented on it and whoever
+    watches it or the board, less those who muted it (or the board)."""
     voters = select(IdeaVote.user_id).where(IdeaVote.idea_id == idea.id)
     commenters = select(Post.author_id).where(Post.thread_id == idea.thread_id)
-    return list(db.session.scalars(select(User).where(User.id.in_(union(voters, commenters)))))
+    return subscriptions.audience(idea.thread, also=union(voters, commenters))
+
+
+def do_set_subscription(actor: User, idea_id: int, level: str | None) -> Idea:
+    """Watch or mute an idea (that is, its discussion thread), or with None forget the choice."""
+    idea = _readable_idea(actor, idea_id)
+    subscriptions.set_level(actor, level, thread=idea.thread)
+    events.commit()
+    return access_idea(actor, idea.id)
 
 
 # Votes

@@ -6,6 +6,7 @@ from .. import rate_limits
 from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..threads import services as threads
+from ..threads.views import SUBSCRIPTION_FLASHES
 from ..web import safe_next_url, signed_in_user_key
 from . import services
 from .models import ANSWER_STATUSES, IdeaStatus
@@ -60,6 +61,13 @@ def _render_idea(idea_id: int, errors: dict | None = None, form=None, status: in
 @bp.get("/ideas/<int:idea_id>")
 def idea(idea_id: int):
     return _render_idea(idea_id)
+
+
+@bp.post("/ideas/<int:idea_id>/subscription")
+def subscription(idea_id: int):
+    idea = services.do_set_subscription(current_user, idea_id, request.form.get("level") or None)
+    flash(SUBSCRIPTION_FLASHES[idea.subscription], "success")
+    return redirect(url_for("ideas.idea", idea_id=idea.id))
 
 
 @bp.get("/ideas/of-thread/<int:thread_id>")

@@ -61,10 +61,11 @@ def notify(recipients: Iterable[User], kind: str, *, actor: User | None, text: s
 
 
 def _visible(actor: User):
-    """A notification about a thread stays visible only while its thread is readable."""
+    """A notification about a thread stays visible only while its thread is readable (not
+    moved out of sight, nor deleted)."""
     readable_threads = (
         select(Thread.id).join(Category, Thread.category_id == Category.id)
-        .where(permissions.readable_categories_clause(actor))
+        .where(permissions.readable_threads_clause(actor))
     )
     return or_(Notification.thread_id.is_(None), Notification.thread_id.in_(readable_threads))
 

@@ -1,5 +1,6 @@
 """Categories, threads and posts: every read goes through `access_*`/`list_*`, every write
 through `do_*`, which check the policy, change the data and announce what happened."""
+import re
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -7,11 +8,13 @@ from sqlalchemy.orm import contains_eager
 
 from .. import events, permissions
 from ..accounts.models import User
-from ..accounts.services import check_not_silenced
+from ..accounts.services import check_not_silenced, find_users_by_handle
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
-from ..markdown import render_markdown
+from ..markdown import mentioned_handles, render_markdown
 from ..moderation import audit
+from ..notifications import subscriptions
+from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
 from .models import Category, Post, PostRevision, Thread
 
@@ -43,9 +46,19 @@ REVISIONS_KEYSET = Keyset((PostRevision.id,), (int,), lambda r: (r.id,))
 
 # Checks
 
+# Control characters but tab and newlines: PostgreSQL refuses NUL in text, and the search marks
+# its hits with others (search.services.HIT_START), so no stored text may carry them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_no_control_characters(field: str, value: str) -> None:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValidationFailed({field: "Remove the control characters."})
+
 
 def check_title(title: str | None) -> str:
     title = " ".join((title or "").split())
+    _check_no_control_characters("title", title)
     if len(title) < MIN_TITLE_LENGTH:
         raise ValidationFailed({"title": f"Use at least {MIN_TITLE_LENGTH} characters."})
     if len(title) > MAX_TITLE_LENGTH:
@@ -55,6 +68,7 @@ def check_title(title: str | None) -> str:
 
 def check_body(body: str | None) -> str:
     body = (body or "").strip()
+    _check_no_control_characters("body", body)
     if not body:
         raise ValidationFailed({"body": "Write something."})
     if len(body) > MAX_BODY_LENGTH:
@@ -156,6 +170,19 @@ def count_threads_by_category(actor: User | None) -> dict[int, int]:
 # Writes
 
 
+def render_post(body: str) -> tuple[str, list[User]]:
+    """A post body's HTML, with its @mentions linked to the members they name, and those members."""
+    mentioned = find_users_by_handle(mentioned_handles(body))
+    return render_markdown(body, {user.handle: user.id for user in mentioned}), mentioned
+
+
+def _notify_mentions(actor: User, thread: Thread, post: Post, mentioned: list[User]) -> None:
+    """Tell the members a post mentions (those who may read it) about it; mentions are personal,
+    so they reach members who muted the thread too. Call inside the post's transaction."""
+    notify(mentioned, "mention", actor=actor, thread=thread, post_id=post.id,
+           text=f'{actor.display_name} mentioned you in "{thread.title}"')
+
+
 def do_create_thread(actor: User, category_id: int, title: str | None, body: str | None) -> Thread:
     category = access_category(actor, category_id)
     check_not_silenced(actor)
@@ -171,10 +198,16 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
     """Write a thread and its first post, announcing it; call inside the transaction of an action
     that already checked the actor and validated `title` and `body`."""
     now = utcnow()
+    body_html, mentioned = render_post(body)
     thread = Thread(category=category, author=author, title=title, created_at=now, last_activity_at=now)
-    post = Post(thread=thread, author=author, body=body, body_html=render_markdown(body), created_at=now)
+    post = Post(thread=thread, author=author, body=body, body_html=body_html, created_at=now)
     db.session.add_all([thread, post])
     db.session.flush()
+    subscriptions.watch(author, thread)
+    _notify_mentions(author, thread, post, mentioned)
+    notify([user for user in subscriptions.audience(category=category) if user not in mentioned], "new_thread",
+           actor=author, thread=thread, post_id=post.id,
+           text=f'{author.display_name} started "{title}" in {category.name}')
     events.announce(events.thread_created, thread=thread, post=post)
     return thread, post
 
@@ -188,7 +221,8 @@ def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
         raise Conflict("This thread is locked: it takes no new replies.", code="thread_locked")
     body = check_body(body)
     now = utcnow()
-    post = Post(thread_id=thread.id, author=actor, body=body, body_html=render_markdown(body), created_at=now)
+    body_html, mentioned = render_post(body)
+    post = Post(thread_id=thread.id, author=actor, body=body, body_html=body_html, created_at=now)
     db.session.add(post)
     # Counters move in SQL, so simultaneous replies never overwrite each other's increment.
     db.session.execute(
@@ -198,6 +232,11 @@ def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
+    subscriptions.watch(actor, thread)
+    _notify_mentions(actor, thread, post, mentioned)
+    # One unread notification per thread and watcher, whose count grows with each reply.
+    notify([user for user in subscriptions.audience(thread) if user not in mentioned], "reply", actor=actor,
+           thread=thread, post_id=post.id, text=f'{actor.display_name} replied in "{thread.title}"', group=True)
     events.announce(events.post_created, thread=thread, post=post)
     events.commit()
     return post
@@ -219,10 +258,12 @@ def do_edit_post(actor: User, post_id: int, body: str | None) -> Post:
         if actor.id != post.author_id:
             audit.record(actor, "post.edit", "post", post.id, category_id=post.thread.category_id,
                          before={"revision_id": revision.id})
+        already_mentioned = mentioned_handles(post.body)
+        post.body_html, mentioned = render_post(body)
         post.body = body
-        post.body_html = render_markdown(body)
         post.edited_at = now
         post.editor_id = actor.id
+        _notify_mentions(actor, post.thread, post, [user for user in mentioned if user.handle not in already_mentioned])
         events.announce(events.post_updated, thread=post.thread, post=post)
     events.commit()
     return post
@@ -235,6 +276,22 @@ def list_post_revisions(actor: User, post_id: int, *, cursor: str | None = None,
         raise Forbidden("Only staff read the edit history.")
     query = select(PostRevision).where(PostRevision.post_id == post.id)
     return REVISIONS_KEYSET.paginate(query, cursor, check_limit(limit))
+
+
+def do_set_thread_subscription(actor: User, thread_id: int, level: str | None) -> str | None:
+    """Watch or mute a thread, or with None forget the choice; answers the level now set."""
+    thread = access_thread(actor, thread_id)
+    subscriptions.set_level(actor, level, thread=thread)
+    events.commit()
+    return subscriptions.level_of(actor, thread=thread)
+
+
+def do_set_category_subscription(actor: User, category_id: int, level: str | None) -> str | None:
+    """Watch a category (its new threads and all their replies) or mute it; None forgets."""
+    category = access_category(actor, category_id)
+    subscriptions.set_level(actor, level, category=category)
+    events.commit()
+    return subscriptions.level_of(actor, category=category)
 
 
 def do_create_category(actor: User | None, name: str | None, description: str | None = "",
@@ -323,6 +380,9 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
         setattr(thread, name, value)
     if "category_id" in changed:
         thread.category = category  # keep the loaded relationship in step with the new id
+    if changed.get("locked"):
+        notify([thread.author], "thread_locked", actor=actor, thread=thread,
+               text=f'{actor.display_name} locked your thread "{thread.title}"')
     if changed:
         events.announce(events.thread_updated, thread=thread)
     events.commit()
@@ -338,8 +398,11 @@ def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Th
         raise Forbidden("Only staff delete threads.")
     thread.deleted_at = utcnow()
     thread.deleted_by_id = actor.id
-    audit.record(actor, "thread.delete", "thread", thread.id, category_id=thread.category_id,
-                 reason=(reason or "").strip())
+    reason = (reason or "").strip()
+    audit.record(actor, "thread.delete", "thread", thread.id, category_id=thread.category_id, reason=reason)
+    # Not tied to the thread: its author can no longer open it, but should know why it went.
+    notify([thread.author], "thread_deleted", actor=actor,
+           text=f'{actor.display_name} deleted your thread "{thread.title}"' + (f": {reason}" if reason else ""))
     events.announce(events.thread_updated, thread=thread)
     events.commit()
     return thread

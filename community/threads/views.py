@@ -5,10 +5,17 @@ from flask_login import current_user
 from .. import permissions, rate_limits
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
+from ..notifications import subscriptions
 from ..web import form_int, signed_in_user_key
 from . import services
 
 bp = Blueprint("threads", __name__)
+
+SUBSCRIPTION_FLASHES = {
+    "watch": "Watching: you will be notified of new activity.",
+    "mute": "Muted: you will not be notified of activity here (mentions still reach you).",
+    None: "Notifications back to the default.",
+}
 
 
 @bp.get("/")
@@ -27,7 +34,15 @@ def category(category_id: int):
     page = services.list_threads(current_user, category_id=category.id, sort=request.args.get("sort"),
                                  cursor=request.args.get("cursor"), limit=request.args.get("limit"))
     return render_template("threads/category.html", category=category, page=page,
-                           sort=request.args.get("sort") or "activity", sorts=services.THREAD_SORTS)
+                           sort=request.args.get("sort") or "activity", sorts=services.THREAD_SORTS,
+                           subscription=subscriptions.level_of(current_user, category=category))
+
+
+@bp.post("/c/<int:category_id>/subscription")
+def category_subscription(category_id: int):
+    level = services.do_set_category_subscription(current_user, category_id, request.form.get("level") or None)
+    flash(SUBSCRIPTION_FLASHES[level], "success")
+    return redirect(url_for("threads.category", category_id=category_id))
 
 
 @bp.route("/c/<int:category_id>/new", methods=["GET", "POST"])
@@ -61,7 +76,15 @@ def _render_thread(thread, page, errors=None, form=None):
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
     return render_template("threads/thread.html", thread=thread, page=page, errors=errors or {}, form=form or {},
-                           first_post_id=services.first_post_id(thread.id), categories=categories)
+                           first_post_id=services.first_post_id(thread.id), categories=categories,
+                           subscription=subscriptions.level_of(current_user, thread=thread))
+
+
+@bp.post("/t/<int:thread_id>/subscription")
+def thread_subscription(thread_id: int):
+    level = services.do_set_thread_subscription(current_user, thread_id, request.form.get("level") or None)
+    flash(SUBSCRIPTION_FLASHES[level], "success")
+    return redirect(url_for("threads.thread", thread_id=thread_id))
 
 
 @bp.get("/p/<int:post_id>/fragment")
