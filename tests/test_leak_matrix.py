@@ -1,0 +1,138 @@
+"""The canary leak matrix: unique words planted in everything a member may not see, then every
+read path walked as each role — every GET route of the web and of the OpenAPI document, every id
+substituted, search for each canary — asserting each canary shows up exactly where the role may
+see it. A route with an id this test cannot fill fails it: new routes join by construction.
+(Socket rooms and payloads have their own leak tests in test_realtime.py; email bodies in the
+notification email tests.)"""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from community.accounts.models import User
+from community.database import db, utcnow
+from community.gatherings.models import Checkin, Visibility
+from community.notifications.services import notify
+from community.threads.models import Post, Thread
+
+from .factories import make_category, make_category_moderator, make_event, make_post, make_thread, make_user
+
+CANARIES = {
+    "zqstaffcat": "a staff-only category",
+    "zqstaffthread": "a thread in it",
+    "zqstaffpost": "a post in that thread",
+    "zqdeletedpost": "a deleted reply",
+    "zqhiddenpost": "a reply hidden by staff",
+    "zqdeletedthread": "a deleted thread",
+    "zqnote": "another member's notification",
+    "zqdevice": "another member's device session",
+    "zqattendee": "a hidden attendee",
+}
+# Who may see each canary somewhere (the outsider wrote the hidden reply and owns the note and device).
+VISIBLE_TO = {
+    "zqstaffcat": {"admin"}, "zqstaffthread": {"admin"}, "zqstaffpost": {"admin"},
+    "zqdeletedpost": {"admin"}, "zqhiddenpost": {"admin", "outsider"}, "zqdeletedthread": {"admin"},
+    "zqnote": {"outsider"}, "zqdevice": {"outsider"}, "zqattendee": set(),
+}
+# A member's name is on their profile for everyone: the hidden attendee's canary is checked on
+# the event paths, where being hidden must keep it out.
+SCOPED = {"zqattendee": re.compile(r"/events")}
+ROLES = ["anonymous", "member", "outsider", "category_moderator", "admin"]
+SKIPPED_ENDPOINTS = {"static", "api_docs.static", "api_docs.swagger_ui_asset", "api_docs.openapi_json", "health",
+                     "accounts.login", "accounts.accept_invitation", "notifications.open_notification"}
+
+
+@pytest.fixture
+def world(make, people, api_as):
+    def build():
+        general, moderated = make_category("General"), make_category("Moderated")
+        staff = make_category("Staff zqstaffcat", staff_only=True)
+        category_moderator = make_user(email="catmod@acme.test", display_name="Cat Moderator")
+        make_category_moderator(category_moderator, moderated)
+        make_thread(people.moderator, staff, title="Plans zqstaffthread", body="Secret zqstaffpost")
+        open_thread = make_thread(people.member, general, title="Open question", body="Anyone?")
+        make_thread(people.member, moderated, title="Moderated talk", body="Hello")
+        deleted = make_post(open_thread, db.session.merge(people.outsider), "Oops zqdeletedpost")
+        deleted.deleted_at = utcnow()
+        hidden = make_post(open_thread, db.session.merge(people.outsider), "Rude zqhiddenpost")
+        hidden.hidden_at, hidden.hidden_reason = utcnow(), "rude"
+        gone = make_thread(people.member, general, title="Gone zqdeletedthread", body="Removed")
+        gone.deleted_at = utcnow()
+        notify([db.session.merge(people.outsider)], "reply", actor=db.session.merge(people.member),
+               text="zqnote: Mia replied", thread=open_thread)
+        event = make_event()
+        attendee = make_user(email="ghost@acme.test", display_name="Ghost zqattendee")
+        db.session.add(Checkin(event_id=event.id, user_id=attendee.id, visibility=Visibility.HIDDEN))
+        db.session.commit()
+        return category_moderator
+
+    category_moderator = make(build)
+    api_as(people.outsider).login(people.outsider.email, device_name="Phone zqdevice")
+    return category_moderator
+
+
+def _ids(app):
+    """Every id of every kind in the world, to put into each route."""
+    from community.gatherings.models import Event
+    from community.ideas.models import Idea
+    from community.notifications.models import Notification
+    from community.threads.models import Category
+
+    with app.app_context():
+        pools = {name: list(db.session.scalars(select(model.id))) for name, model in (
+            ("thread_id", Thread), ("post_id", Post), ("category_id", Category), ("user_id", User),
+            ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification))}
+    return pools
+
+
+def _urls(app, pools):
+    """Every GET route, web and API, with every id filled in; fails on a parameter it cannot fill."""
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in SKIPPED_ENDPOINTS:
+            continue
+        unknown = set(rule.arguments) - set(pools)
+        assert not unknown, f"the leak matrix does not know how to fill {unknown} in {rule.rule}"
+        urls = [rule.rule]
+        for argument in sorted(rule.arguments):
+            urls = [re.sub(rf"<(?:int:)?{argument}>", str(value), url) for url in urls for value in pools[argument]
+                    or [999999]]
+        yield from urls
+    for canary in CANARIES:
+        yield f"/search?q={canary}"
+        yield f"/api/v1/search?q={canary}"
+    yield "/api/v1/threads?sort=new&limit=100"
+    yield "/api/v1/events/1/attendees?q=ghost"
+
+
+def _clients(role, people, world, login_as, api_as, app):
+    if role == "anonymous":
+        return app.test_client(), app.test_client()
+    user = {"member": people.member, "outsider": people.outsider, "category_moderator": world,
+            "admin": people.admin}[role]
+    return login_as(user).client, api_as(user)
+
+
+def test_every_canary_shows_up_exactly_where_the_role_may_see_it(app, people, world, login_as, api_as):
+    pools = _ids(app)
+    urls = list(dict.fromkeys(_urls(app, pools)))
+    openapi_paths = app.test_client().get("/api/v1/openapi.json").json["paths"]
+    known = {re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
+    assert set(openapi_paths) <= known  # the document describes only routes that exist
+    seen = {role: set() for role in ROLES}
+    for role in ROLES:
+        web, api = _clients(role, people, world, login_as, api_as, app)
+        for url in urls:
+            response = api.get(url) if url.startswith("/api/") and role != "anonymous" else web.get(url)
+            assert response.status_code < 500, (role, url, response.status_code)
+            body = response.get_data(as_text=True).lower()
+            asked = re.search(r"[?&]q=(\w+)", url)
+            if asked:  # the query's own echo (search box, paging links, sign-in redirect) is no leak
+                for echo in (f'value="{asked[1]}"', f"q={asked[1]}", f"q%3d{asked[1]}", f"“{asked[1]}”"):
+                    body = body.replace(echo, "")
+            for canary in CANARIES:
+                if canary in body and (canary not in SCOPED or SCOPED[canary].search(url)):
+                    seen[role].add(canary)
+                    assert role in VISIBLE_TO[canary], f"{role} sees {CANARIES[canary]} at {url}"
+    for canary, roles in VISIBLE_TO.items():
+        for role in roles:
+            assert canary in seen[role], f"{role} should see {CANARIES[canary]} somewhere (the matrix is blind?)"
