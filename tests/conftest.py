@@ -32,6 +32,11 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"needs {what}")
 
 
+def worker_of(config) -> str:
+    """The pytest-xdist worker running this test ("gw0"...), or "master" without xdist."""
+    return getattr(config, "workerinput", {}).get("workerid", "master")
+
+
 def postgres_url(worker_id: str = "master") -> str:
     """TEST_DATABASE_URL, or under pytest-xdist a database of each worker's own beside it."""
     base = os.environ.get("TEST_DATABASE_URL")
@@ -69,10 +74,10 @@ def settings_for(database_url: str, **extra) -> dict:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory, worker_id):
+def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
-    url = postgres_url(worker_id)
+    url = postgres_url(worker_of(request.config))
     _reset_postgres(url)
     return url
 

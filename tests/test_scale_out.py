@@ -6,14 +6,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from .conftest import postgres_url
+from .conftest import postgres_url, worker_of
 from .live_server import LiveServer
 from .realtime_client import App, thread_in
 
 
 @pytest.fixture(scope="module")
-def live_postgres_url(worker_id):
-    url = make_url(postgres_url(worker_id))
+def live_postgres_url(request):
+    url = make_url(postgres_url(worker_of(request.config)))
     live = f"{url.database}_live"  # beside the test database, so parallel runs never share it
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
