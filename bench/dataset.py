@@ -131,11 +131,12 @@ def _load(shape: Shape) -> None:
             {"id": i, "name": f"Customer {i}", "name_key": f"customer {i}", "created_at": start}
             for i in range(1, ORGANIZATIONS + 1)])
         # User 1 is the bench's reader (a member); 2 is a moderator; the rest are members.
-        _copy(connection, User, ["id", "email", "display_name", "password_hash", "organization_id", "job_title",
-                                 "bio", "role", "suspension_reason", "silence_reason", "created_at"],
-              ((i, f"user{i}@bench.test", f"Member {i}", password_hash, i % ORGANIZATIONS + 1,
+        _copy(connection, User, ["id", "email", "display_name", "handle", "password_hash", "organization_id",
+                                 "job_title", "bio", "role", "suspension_reason", "silence_reason",
+                                 "email_mentions", "email_digest", "created_at"],
+              ((i, f"user{i}@bench.test", f"Member {i}", f"member_{i}", password_hash, i % ORGANIZATIONS + 1,
                 ("Engineer", "Product manager", "CTO", "Analyst")[i % 4], "",
-                (Role.MODERATOR if i == 2 else Role.MEMBER).value, "", "", _naive(start))
+                (Role.MODERATOR if i == 2 else Role.MEMBER).value, "", "", True, False, _naive(start))
                for i in range(1, shape.users + 1)))
         _copy(connection, UserInterest, ["user_id", "tag"],
               ((i, tag) for i in range(1, shape.users + 1) for tag in {INTERESTS[i % 10], INTERESTS[i * 7 % 10]}))
