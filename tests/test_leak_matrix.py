@@ -136,3 +136,36 @@ def test_every_canary_shows_up_exactly_where_the_role_may_see_it(app, people, wo
     for canary, roles in VISIBLE_TO.items():
         for role in roles:
             assert canary in seen[role], f"{role} should see {CANARIES[canary]} somewhere (the matrix is blind?)"
+
+
+def test_no_role_may_join_a_room_of_what_it_may_not_see(app, people, world, api_as):
+    """The same canary objects, as Socket.IO rooms: joining one is reading it."""
+    from api.auth import issue_tokens
+    from community.extensions import socketio
+
+    pools = _ids(app)
+    with app.app_context():
+        secret_threads = set(db.session.scalars(select(Thread.id).where(
+            (Thread.title.contains("zqstaff")) | (Thread.title.contains("zqdeleted")))))
+        from community.threads.models import Category
+
+        secret_categories = set(db.session.scalars(select(Category.id).where(Category.staff_only)))
+    rooms = ([f"thread:{i}" for i in pools["thread_id"]] + [f"category:{i}" for i in pools["category_id"]]
+             + [f"user:{i}" for i in pools["user_id"]] + ["moderation"])
+    for role, user in (("member", people.member), ("outsider", people.outsider), ("category_moderator", world),
+                       ("admin", people.admin)):
+        with app.test_request_context():
+            token = issue_tokens(db.session.get(User, user.id), "matrix")["access_token"]
+            db.session.remove()
+        client = socketio.test_client(app, auth={"token": token})
+        assert client.is_connected()
+        for room in rooms:
+            ack = client.emit("subscribe", {"room": room}, callback=True)
+            kind, _, ident = room.partition(":")
+            secret = ((kind == "thread" and int(ident) in secret_threads)
+                      or (kind == "category" and int(ident) in secret_categories)
+                      or (kind == "user" and int(ident) != user.id)
+                      or (room == "moderation"))
+            may = role == "admin" and kind != "user" or (kind == "user" and int(ident) == user.id) or not secret
+            assert ack["ok"] is may, (role, room, ack)
+        client.disconnect()
