@@ -54,6 +54,12 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def dialect_insert(model):
+    """An INSERT that can say ON CONFLICT: dialect syntax, which SQLAlchemy spells alike for
+    SQLite and PostgreSQL."""
+    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
 def insert_unless_exists(model, **values):
     """`INSERT … ON CONFLICT DO NOTHING` on SQLite and PostgreSQL alike: the new row's primary
     key (a row with its columns), or None when a unique constraint said it already exists.
@@ -61,7 +67,6 @@ def insert_unless_exists(model, **values):
     What makes an action idempotent under concurrency is the unique constraint behind it, never
     a "check then insert". (RETURNING tells what happened: psycopg's rowcount may be -1 here.)
     """
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = model.__table__
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    statement = dialect_insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return db.session.execute(statement).first()

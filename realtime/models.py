@@ -1,8 +1,7 @@
 from sqlalchemy import BigInteger, String
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.database import db
+from community.database import db, dialect_insert
 
 
 class RoomSequence(db.Model):
@@ -21,9 +20,8 @@ def next_seq(room: str) -> int:
     Called after the change committed, on the request's own session and connection: a second
     connection per request would halve what the pool can serve.
     """
-    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(RoomSequence)
     statement = (
-        insert.values(room=room, seq=1)
+        dialect_insert(RoomSequence).values(room=room, seq=1)
         .on_conflict_do_update(index_elements=[RoomSequence.room], set_={"seq": RoomSequence.seq + 1})
         .returning(RoomSequence.seq)
     )

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, func, insert, literal, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
 from .. import events, permissions
 from ..accounts.models import Organization, Role, User
 from ..accounts.services import check_not_silenced
-from ..database import db, utcnow
+from ..database import db, dialect_insert, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..markdown import render_markdown
 from ..notifications import subscriptions
@@ -144,12 +143,6 @@ def find_board() -> Category | None:
     return db.session.scalar(select(Category).where(Category.purpose == BOARD_PURPOSE))
 
 
-def _insert(model):
-    """INSERT … ON CONFLICT is dialect syntax; SQLAlchemy spells it alike for both backends."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def find_or_create_board() -> Category:
     """The ideas board category; call inside the transaction of the idea that needs it.
 
@@ -165,7 +158,7 @@ def find_or_create_board() -> Category:
     if name is not None:
         position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
         db.session.execute(
-            _insert(Category).values(name=name, description=BOARD_DESCRIPTION, position=position,
+            dialect_insert(Category).values(name=name, description=BOARD_DESCRIPTION, position=position,
                                      staff_only=False, purpose=BOARD_PURPOSE, created_at=utcnow())
             .on_conflict_do_nothing()
         )
@@ -320,7 +313,7 @@ def _lock(*ideas: Idea) -> None:
 def _tally(idea_id: int, organization_id: int, step: int) -> int:
     """Move one organization's voter tally for an idea by `step`; returns the new tally."""
     if step > 0:
-        statement = _insert(IdeaOrganization).values(idea_id=idea_id, organization_id=organization_id, voters=1)
+        statement = dialect_insert(IdeaOrganization).values(idea_id=idea_id, organization_id=organization_id, voters=1)
         statement = statement.on_conflict_do_update(index_elements=["idea_id", "organization_id"],
                                                     set_={"voters": IdeaOrganization.voters + 1})
     else:
@@ -350,7 +343,8 @@ def _add_vote(actor: User, idea: Idea) -> VoteState | None:
     now = utcnow()
     organization_id = actor.organization_id if actor.role == Role.MEMBER else None
     vote_id = db.session.scalar(
-        _insert(IdeaVote).values(idea_id=idea.id, user_id=actor.id, organization_id=organization_id, created_at=now)
+        dialect_insert(IdeaVote)
+        .values(idea_id=idea.id, user_id=actor.id, organization_id=organization_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
         .returning(IdeaVote.id)
     )
