@@ -1,4 +1,6 @@
 """What every API module shares: blueprints guarded by bearer tokens, the viewer, list shapes."""
+from functools import cache
+
 from flask import current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import Blueprint
@@ -19,13 +21,15 @@ def viewer():
     return g.get("viewer")
 
 
-def _declared_query_parameters(view) -> set[str]:
-    """The query parameters a route documents (flask-smorest keeps them on the view)."""
+@cache
+def _declared_query_parameters(view) -> frozenset[str]:
+    """The query parameters a route documents (flask-smorest keeps them on the view); read once
+    per route, not per request."""
     names = set()
     for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
         if parameter.get("in") == "query":
             names |= {field.data_key or name for name, field in parameter["schema"]().fields.items()}
-    return names
+    return frozenset(names)
 
 
 def refuse_unknown_query_parameters():
