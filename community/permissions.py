@@ -11,8 +11,8 @@ in the categories assigned to them.
 """
 from datetime import datetime
 
-from sqlalchemy import and_, event, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, event, false, inspect, or_, select, true
+from sqlalchemy.orm import Session, joinedload
 
 from .accounts.models import Role, User
 from .database import db
@@ -43,15 +43,25 @@ def can_participate(actor: User | None) -> bool:
 
 
 def moderated_category_ids(actor: User | None) -> frozenset[int]:
-    """The categories a member moderates. Read once per transaction (a commit or rollback
-    forgets it), so a page of fifty posts asks the database once."""
+    """The categories a member moderates, as a set made once per transaction (a commit or
+    rollback forgets it): a page of fifty posts asks it hundreds of times. Signing in loads the
+    assignments with the member (`with_moderator_assignments`); otherwise they are queried here."""
     if not is_signed_in(actor):
         return frozenset()
     cache = db.session.info.setdefault(_MODERATED, {})
     if actor.id not in cache:
-        cache[actor.id] = frozenset(db.session.scalars(
-            select(CategoryModerator.category_id).where(CategoryModerator.user_id == actor.id)))
+        if "moderator_assignments" in inspect(actor).unloaded:
+            cache[actor.id] = frozenset(db.session.scalars(
+                select(CategoryModerator.category_id).where(CategoryModerator.user_id == actor.id)))
+        else:
+            cache[actor.id] = frozenset(assignment.category_id for assignment in actor.moderator_assignments)
     return cache[actor.id]
+
+
+def with_moderator_assignments(*path_to_member):
+    """The loader option that reads a member's moderator assignments in the query that loads the
+    member, e.g. `with_moderator_assignments(DeviceSession.user)` when loading a device session."""
+    return joinedload(*path_to_member, User.moderator_assignments).lazyload(CategoryModerator.user)
 
 
 @event.listens_for(Session, "after_commit")

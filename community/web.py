@@ -92,7 +92,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[permissions.with_moderator_assignments()])
     # A suspended member's session ends at their next request.
     return user if user is not None and user.is_active else None
 

@@ -7,7 +7,7 @@ from community.database import db
 from community.threads.models import Post, Thread
 
 from .conftest import assert_error, assert_max_queries, count_queries
-from .factories import make_category, make_organization, make_thread, make_user
+from .factories import make_category, make_category_moderator, make_organization, make_thread, make_user
 
 
 @pytest.fixture
@@ -209,6 +209,25 @@ def test_thread_and_post_lists_have_bounded_queries(app, make, api_as, people):
         assert _list_queries(app, member, small) == _list_queries(app, member, large)
     with app.app_context(), assert_max_queries(6):
         member.get("/api/v1/threads?limit=40")
+
+
+def test_a_category_moderators_thread_list_is_two_queries(app, make, api_as, people):
+    """The token's session, its member and the categories they moderate come in one query; the
+    page in the other. The assignments loaded with the member decide what the page shows."""
+    def build():
+        hidden = make_category(staff_only=True)
+        make_category_moderator(people.member, hidden)
+        db.session.commit()
+        return make_thread(people.outsider, hidden).id
+
+    thread = make(build)
+    member = api_as(people.member)
+    with app.app_context(), count_queries() as statements:
+        response = member.get("/api/v1/threads")
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json["items"]] == [thread]
+    assert response.json["items"][0]["can_moderate"] is True
+    assert len(statements) == 2, "\n---\n".join(statements)
 
 
 @pytest.mark.parametrize("huge", [2**31, 2**63, 10**30])

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from .. import events
+from .. import events, permissions
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, NotFound
 from ..pagination import Keyset, Page, check_limit
@@ -29,7 +29,8 @@ def load_live_device_session(session_id) -> DeviceSession | None:
     """The session with its user, if it was not revoked; marks it seen now and then."""
     if not isinstance(session_id, int):
         return None
-    session = db.session.get(DeviceSession, session_id)
+    session = db.session.get(DeviceSession, session_id,
+                             options=[permissions.with_moderator_assignments(DeviceSession.user)])
     if session is None or not session.is_live:
         return None
     now = utcnow()

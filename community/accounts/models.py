@@ -55,6 +55,10 @@ class User(UserMixin, db.Model):
     interest_rows: Mapped[list["UserInterest"]] = relationship(
         cascade="all, delete-orphan", order_by="UserInterest.tag"
     )
+    # The categories this member moderates (read through `permissions.moderated_category_ids`);
+    # sign-in loads them with the member, so a request's permission checks ask no extra query.
+    moderator_assignments: Mapped[list["CategoryModerator"]] = relationship(  # noqa: F821
+        viewonly=True, lazy="raise")
 
     @property
     def interests(self) -> list[str]:
