@@ -118,7 +118,7 @@ def test_near_me_sorts_by_rounded_distance_within_the_radius(people, crowd, summ
 def test_near_me_pages_are_the_radius_pages_however_crowded_the_nearest_squares(app, make, summit, people, api_as):
     """"Near me" reads the smallest square that fills a page: walking the pages must give everyone
     within the radius once, nearest first, whether a page comes from one square or several."""
-    # Crowded next to the viewer (squared reach 2), a few further out, one beyond the radius.
+    # Crowded in the viewer's own cell and next to it, a few further out, one beyond the radius.
     cells = [(0, 0)] * 4 + [(1, 1)] * 4 + [(-1, 0)] * 3 + [(3, 0), (0, -4), (5, 5), (9, 0), (20, 0)]
 
     def build():

@@ -51,10 +51,10 @@ EVENT_KEYSETS = {
                        descending=False),
     "past": Keyset((Event.ends_at, Event.id), (datetime, int), lambda e: (e.ends_at, e.id)),
 }
-# "Near me" reads the smallest of these squares that fills a page: one's own cell and the eight
-# around it (squared reach 2), then squares four times as wide each time, up to the radius.
-NEAR_FIRST_REACH = 2
-NEAR_REACH_GROWTH = 16
+# "Near me" reads the smallest of these squared reaches (in cells) that fills a page: one's own
+# cell (in a crowded hall it holds a page by itself), then it and the eight around it, then
+# squares four times as wide each time; the radius itself comes last.
+NEAR_REACHES = (0, 2, 32, 512, 8192)
 ARRIVED_KEYSET = Keyset((Checkin.checked_in_at, Checkin.id), (datetime, int), lambda c: (c.checked_in_at, c.id))
 MEETINGS_KEYSET = Keyset((MeetingRequest.id,), (int,), lambda m: (m.id,))
 
@@ -613,11 +613,7 @@ def _nearest_first(query, keyset: Keyset, cell: tuple[int, int], distance2, reac
     page the whole radius gives, because everyone beyond sorts after everyone within. One query
     counts (up to a page and one) who is within each smaller reach, then one reads the page.
     """
-    bounds = []
-    bound = NEAR_FIRST_REACH
-    while bound < reach:
-        bounds.append(bound)
-        bound *= NEAR_REACH_GROWTH
+    bounds = [bound for bound in NEAR_REACHES if bound < reach]
     if bounds:
         after = query.where(keyset.after(cursor)) if cursor else query
         counts = db.session.execute(select(*(
