@@ -138,6 +138,8 @@ def endpoints(targets: dict, reader: str, voters: list[str]) -> dict[str, list[s
         "idea list": [f"GET /api/v1/ideas?sort=trending {reader}"],
         "vote": votes,
         "attendees near me": [f"GET /api/v1/events/{EVENT}/attendees?near=me&radius_m=200 {reader}"],
+        # Not a list: the lightest signed-in route (token check, the member), the floor under every row.
+        "me (signed-in floor)": [f"GET /api/v1/me {reader}"],
     }
 
 
@@ -272,6 +274,29 @@ def run_fanout(size: str, processes: int, redis_url: str, workdir: Path) -> dict
     return result
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (user, nice, system, idle, iowait, irq, softirq, steal)."""
+    return [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+
+
+def steal_percent(before: list[int], after: list[int]) -> float:
+    """The share of CPU time the hypervisor gave to other machines: figures taken while it is
+    high are slower than the code."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return round(100 * spent[7] / max(sum(spent), 1), 1)
+
+
+def cpu_yardstick_ms() -> float:
+    """A fixed piece of pure-Python work, best of three: how fast this machine runs Python right
+    now, to compare runs made on different days (shared virtual machines vary several-fold)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(n * n for n in range(3_000_000))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -279,7 +304,7 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform(),
             "postgresql": postgres, "host": socket.gethostname(),
             # Other work on the machine skews every figure: the load before the run says how much.
-            "load_average_1m_before": os.getloadavg()[0]}
+            "load_average_1m_before": os.getloadavg()[0], "cpu_yardstick_ms": cpu_yardstick_ms()}
 
 
 def table(report: dict) -> str:
@@ -316,7 +341,7 @@ def main() -> None:
     unknown = set(SIZES) - set(dataset.SIZES)
     if unknown:
         raise SystemExit(f"BENCH_SIZES: unknown {', '.join(sorted(unknown))}; use {', '.join(dataset.SIZES)}")
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), cpu_times()
     redis = RedisServer().start()
     report = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
               "settings": {"seconds": SECONDS, "connections": CONNECTIONS, "server": "gunicorn -c gunicorn.conf.py",
@@ -332,13 +357,17 @@ def main() -> None:
         redis.stop()
     report["seconds"] = round(time.monotonic() - started)
     report["machine"]["load_average_1m_after"] = os.getloadavg()[0]
+    report["machine"]["cpu_steal_percent"] = steal_percent(cpu_before, cpu_times())
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "latest.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(table(report))
-    print(f"\n{report['seconds']} s; load average {report['machine']['load_average_1m_before']:.1f} before, "
-          f"{report['machine']['load_average_1m_after']:.1f} after; results in {path.relative_to(ROOT)}")
+    host = report["machine"]
+    print(f"\n{report['seconds']} s; load average {host['load_average_1m_before']:.1f} before, "
+          f"{host['load_average_1m_after']:.1f} after; CPU steal {host['cpu_steal_percent']}%; "
+          f"Python yardstick {host['cpu_yardstick_ms']} ms; "
+          f"results in {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
