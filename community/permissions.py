@@ -28,6 +28,11 @@ def is_signed_in(actor: User | None) -> bool:
     return actor is not None and not actor.is_suspended
 
 
+def not_suspended_clause(now: datetime):
+    """SQL twin of `not user.is_suspended` at `now`, on a query of User."""
+    return or_(User.suspended_until.is_(None), User.suspended_until <= now)
+
+
 def is_staff(actor: User | None) -> bool:
     """Staff everywhere: moderators and admins."""
     return is_signed_in(actor) and actor.role in (Role.MODERATOR, Role.ADMIN)

@@ -286,7 +286,7 @@ def checkin_expires_at(checkin: Checkin) -> datetime:
 def _present_clause(now: datetime):
     """SQL twin of `is_present`, suspended members left out."""
     return and_(Checkin.checked_out_at.is_(None), Checkin.last_seen_at > now - _ttl(),
-                or_(User.suspended_until.is_(None), User.suspended_until <= now))
+                permissions.not_suspended_clause(now))
 
 
 # Events
