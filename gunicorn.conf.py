@@ -5,6 +5,7 @@ needs each client to stay on one process. Scale out by running several such proc
 several ports or machines) behind a load balancer with sticky sessions, all sharing
 PostgreSQL and Redis (REDIS_URL) — see the README.
 """
+import gc
 import os
 
 # The app's own logs (errors, warnings, pushes that failed) as JSON lines too, beside the
@@ -24,3 +25,13 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 access_log_format = '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": %(B)s, "ms": %(M)s}'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Garbage collection, tuned for a process that holds thousands of sockets. A full collection
+    walks every object the process holds: with 1,000 sockets it took 220-320 ms on 2 cores, and
+    every push waiting behind it was late by as much. The app's own objects, loaded by now, live
+    as long as the process: frozen, no collection walks them again. Higher thresholds make full
+    collections rare (about one per fifty million allocations) instead of several a minute."""
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
