@@ -61,7 +61,8 @@ def _sqlite_begin_immediate(connection):
 # database time), but it forgets them all at every ROLLBACK, in case the rollback undid a schema
 # change they depend on. Most requests only read, and closing their session rolls back; ending
 # those with COMMIT instead changes nothing in the data and keeps the statements prepared. Any
-# statement but a SELECT counts as a write, and a transaction that wrote rolls back as asked.
+# statement but a SELECT counts as a write, and a transaction that wrote rolls back as asked
+# (statements must go through SQLAlchemy: a raw DBAPI cursor would pass unseen).
 
 
 @event.listens_for(Engine, "before_cursor_execute")
