@@ -10,6 +10,7 @@ Every staff check about content asks one question: is this actor staff *for this
 in the categories assigned to them.
 """
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, event, false, inspect, or_, select, true
 from sqlalchemy.orm import Session, joinedload
@@ -63,6 +64,7 @@ def moderated_category_ids(actor: User | None) -> frozenset[int]:
     return cache[actor.id]
 
 
+@cache  # built once per path: every signed-in request loads its member with it
 def with_moderator_assignments(*path_to_member):
     """The loader option that reads a member's moderator assignments in the query that loads the
     member, e.g. `with_moderator_assignments(DeviceSession.user)` when loading a device session."""

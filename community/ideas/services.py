@@ -239,10 +239,8 @@ def list_ideas(actor: User | None, *, status: str | None = None, sort: str | Non
     query = _readable_ideas().where(permissions.readable_categories_clause(actor))
     # The status goes into the SQL as written, not bound: most ideas share a few statuses, and
     # the plan PostgreSQL keeps for a prepared statement, made for any status, reads them all.
-    if values["status"]:
-        query = query.where(Idea.status == literal(values["status"], Idea.status.type, literal_execute=True))
-    else:
-        query = query.where(Idea.status != literal(IdeaStatus.MERGED.value, Idea.status.type, literal_execute=True))
+    status = literal(values["status"] or IdeaStatus.MERGED.value, Idea.status.type, literal_execute=True)
+    query = query.where(Idea.status == status if values["status"] else Idea.status != status)
     if values["tag"]:
         query = query.where(exists().where(IdeaTag.idea_id == Idea.id, IdeaTag.tag == values["tag"]))
     page = IDEA_KEYSETS[values["sort"]].paginate(query, cursor, values["limit"])
