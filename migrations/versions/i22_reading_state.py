@@ -1,13 +1,13 @@
 """reading state: how far each member has read each thread.
 
 Revision ID: i22_reading_state
-Revises: 0007_notify
+Revises: i20_org_domains
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'i22_reading_state'
-down_revision = '0007_notify'
+down_revision = 'i20_org_domains'
 branch_labels = None
 depends_on = None
 
