@@ -74,6 +74,8 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Where members reach the site: links in emails (and invitations printed by the CLI).
         "BASE_URL": (os.environ.get("ROUNDTABLE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # false: every request reads the database (to measure a cache miss, or to rule caches out).
+        "CACHE_ENABLED": _flag("CACHE_ENABLED", True),
         # A lost Redis must not take requests down: limits fall back to memory meanwhile.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
