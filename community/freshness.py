@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from cachetools import LRUCache
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "roundtable:stale"
+EXTENSION = "roundtable.freshness"
 _PENDING = "stale_tags"
 
 
@@ -35,13 +37,11 @@ class TaggedCache:
     change (a tag went stale while it read the database) is answered but not kept.
     """
 
-    def __init__(self, bus: "FreshnessBus", name: str, maxsize: int):
-        self.name = name
+    def __init__(self, bus: "FreshnessBus", maxsize: int):
         self._bus = bus
         self._entries = _IndexedLRU(maxsize)
         self._lock = threading.Lock()
         self.generation = 0  # moves on every drop: a load that started before it is not kept
-        bus.caches.append(self)
 
     def lookup(self, key, tags: Callable[[Any], Iterable[str]], load: Callable[[], Any]):
         trusted = self._bus.catch_up()
@@ -117,23 +117,25 @@ class _IndexedLRU(LRUCache):
 class FreshnessBus:
     """Carries stale tags to every cache of every process (one per app)."""
 
-    def __init__(self):
-        self.caches: list[TaggedCache] = []
-        self.redis_url: str | None = None
-        self.enabled = True
+    def __init__(self, redis_url: str | None = None, enabled: bool = True):
+        self.named: dict[str, TaggedCache] = {}
+        self.redis_url = redis_url
+        self.enabled = enabled
         self._lock = threading.Lock()
         self._publisher = None
         self._subscription = None
         self._pid = None  # the process the connections above belong to
         self.trusted = True
 
-    def configure(self, redis_url: str | None, enabled: bool = True) -> None:
-        self.redis_url = redis_url
-        self.enabled = enabled
-        self._drop_subscription()
+    @property
+    def caches(self):
+        return self.named.values()
 
     def cache(self, name: str, maxsize: int) -> TaggedCache:
-        return TaggedCache(self, name, maxsize)
+        found = self.named.get(name)
+        if found is None:
+            found = self.named[name] = TaggedCache(self, maxsize)
+        return found
 
     def announce(self, tags: set[str]) -> None:
         """Drop the tags here now, and in every other process (after a commit)."""
@@ -211,7 +213,17 @@ class FreshnessBus:
                 logger.debug("closing a broken subscription failed", exc_info=True)
 
 
-bus = FreshnessBus()
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = FreshnessBus(app.config["REDIS_URL"], app.config["CACHE_ENABLED"])
+
+
+def cache(name: str, maxsize: int = 10_000) -> TaggedCache:
+    """The app's cache of that name (made on first use)."""
+    return current_app.extensions[EXTENSION].cache(name, maxsize)
+
+
+def _bus() -> FreshnessBus | None:
+    return current_app.extensions.get(EXTENSION) if has_app_context() else None
 
 # What each watched model makes stale when one of its rows is written: `row_tags(row)` for a
 # change through the unit of work, `table_tags` for a bulk UPDATE/DELETE or a Core INSERT,
@@ -251,7 +263,8 @@ def _collect_statement_tags(state):
 @event.listens_for(Session, "after_commit")
 def _announce_committed(session):
     tags = session.info.pop(_PENDING, None)
-    if tags:
+    bus = _bus()
+    if tags and bus is not None:
         bus.announce(tags)
 
 

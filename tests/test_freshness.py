@@ -61,9 +61,8 @@ def test_the_lru_bound_holds_and_evicted_entries_leave_the_tag_index():
 @pytest.fixture
 def two_processes(redis_server):
     """Two buses as two processes have them: each its own publisher and subscription."""
-    buses = [FreshnessBus(), FreshnessBus()]
+    buses = [FreshnessBus(redis_server.url), FreshnessBus(redis_server.url)]
     for bus in buses:
-        bus.configure(redis_server.url)
         bus.catch_up()  # subscribe
     yield buses
 
