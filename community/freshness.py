@@ -203,14 +203,18 @@ class FreshnessBus:
         for cache in self.caches:
             cache.clear()
 
+    def close(self) -> None:
+        self._drop_subscription()
+
     def _drop_subscription(self) -> None:
         subscription, self._subscription = self._subscription, None
-        self._publisher = None
-        if subscription is not None:
-            try:
-                subscription.close()
-            except Exception:
-                logger.debug("closing a broken subscription failed", exc_info=True)
+        publisher, self._publisher = self._publisher, None
+        for connection in (subscription, publisher):
+            if connection is not None:
+                try:
+                    connection.close()
+                except Exception:
+                    logger.debug("closing a broken Redis connection failed", exc_info=True)
 
 
 def init_app(app: Flask) -> None:

@@ -65,6 +65,8 @@ def two_processes(redis_server):
     for bus in buses:
         bus.catch_up()  # subscribe
     yield buses
+    for bus in buses:
+        bus.close()
 
 
 def test_another_process_drops_the_tag_before_its_next_lookup(two_processes):
