@@ -1,7 +1,7 @@
 """jobs: background work and its outbox (one row per job, written with the change it follows).
 
 Revision ID: i18_jobs
-Revises: 0007_notify
+Revises: i20_org_domains
 Create Date: 2026-12-01 20:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "i18_jobs"
-down_revision = "0007_notify"
+down_revision = "i20_org_domains"
 branch_labels = None
 depends_on = None
 
