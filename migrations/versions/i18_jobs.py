@@ -1,7 +1,7 @@
 """jobs: background work and its outbox (one row per job, written with the change it follows).
 
 Revision ID: i18_jobs
-Revises: i20_org_domains
+Revises: i22_reading_state
 Create Date: 2026-12-01 20:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "i18_jobs"
-down_revision = "i20_org_domains"
+down_revision = "i22_reading_state"
 branch_labels = None
 depends_on = None
 
