@@ -4,13 +4,13 @@ On SQLite, adding the foreign key `threads.solution_post_id` rebuilds `threads`,
 full-text triggers with the old table (see 0007_notify): they are created again here.
 
 Revision ID: i22_reactions_solutions
-Revises: i22_reading_state
+Revises: i18_jobs
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'i22_reactions_solutions'
-down_revision = 'i22_reading_state'
+down_revision = 'i18_jobs'
 branch_labels = None
 depends_on = None
 
