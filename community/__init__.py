@@ -18,6 +18,7 @@ from .notifications.views import bp as notifications_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
+from .uploads.views import bp as upload_pages
 from .web import register_web
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -55,4 +56,5 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
+    app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
