@@ -229,14 +229,19 @@ def cache(name: str, maxsize: int = 10_000) -> TaggedCache:
 def _bus() -> FreshnessBus | None:
     return current_app.extensions.get(EXTENSION) if has_app_context() else None
 
-# What each watched model makes stale when one of its rows is written: `row_tags(row)` for a
-# change through the unit of work, `table_tags` for a bulk UPDATE/DELETE or a Core INSERT,
-# which name no single row.
-_WATCHED: dict[str, tuple[Callable[[Any], Iterable[str]], tuple[str, ...]]] = {}
+# What each watched model makes stale when its rows are written: `row_tags(row)` for a change
+# through the unit of work; `statement_tags(statement)` for a bulk UPDATE or DELETE or a Core
+# INSERT, which names no single row (it should err on the side of more).
+_WATCHED: dict[str, tuple[Callable[[Any], Iterable[str]], Callable[[Any], Iterable[str]]]] = {}
 
 
-def watch(model, row_tags: Callable[[Any], Iterable[str]], table_tags: Iterable[str]) -> None:
-    _WATCHED[model.__table__.name] = (row_tags, tuple(table_tags))
+def watch(model, row_tags: Callable[[Any], Iterable[str]], statement_tags: Callable[[Any], Iterable[str]]) -> None:
+    _WATCHED[model.__table__.name] = (row_tags, statement_tags)
+
+
+def updated_columns(statement) -> set[str]:
+    """The columns an UPDATE sets (for `statement_tags` that may ignore some)."""
+    return {getattr(column, "key", str(column)) for column in getattr(statement, "_values", None) or {}}
 
 
 def _pending(session) -> set[str]:
@@ -261,7 +266,7 @@ def _collect_statement_tags(state):
     table = getattr(state.statement, "table", None)
     watched = _WATCHED.get(getattr(table, "name", None))
     if watched is not None:
-        _pending(state.session).update(watched[1])
+        _pending(state.session).update(watched[1](state.statement))
 
 
 @event.listens_for(Session, "after_commit")
