@@ -10,9 +10,10 @@ from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.errors import AuthenticationFailed
 from community.extensions import jwt, limiter
-from community.web import public, render_error
+from community.responses import public, render_error
+from community.shapes import ProfileSchema
 
-from .common import ListArgsSchema, ProfileSchema, api_blueprint, page_schema, viewer
+from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
 bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in member and their devices.")
 

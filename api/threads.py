@@ -1,18 +1,17 @@
 """Categories, threads and posts."""
 from marshmallow import Schema, fields, validate
 
-from community import permissions, rate_limits
+from community import rate_limits
 from community.extensions import limiter
 from community.notifications import subscriptions
+from community.shapes import CategorySchema, PostSchema, ThreadSchema, current_viewer
 from community.threads import services
 
 from .common import (
-    Can,
     Id,
     ListArgsSchema,
     SubscriptionSchema,
     SubscriptionStateSchema,
-    UserRefSchema,
     api_blueprint,
     page_schema,
     user_rate_key,
@@ -22,73 +21,11 @@ from .common import (
 bp = api_blueprint("threads", "Categories, discussion threads and their posts.")
 
 
-class CategorySchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    description = fields.String()
-    position = fields.Integer()
-    staff_only = fields.Boolean()
-    can_create_thread = Can(permissions.can_create_thread)
-
-
 class CategoryCreateSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(load_default="")
     staff_only = fields.Boolean(load_default=False)
     position = fields.Integer(load_default=None)
-
-
-HIDDEN_BODY_HTML = "<p><em>This post was hidden by moderators.</em></p>\n"
-
-
-class PostSchema(Schema):
-    id = fields.Integer()
-    thread_id = fields.Integer()
-    author = fields.Nested(UserRefSchema)
-    body = fields.Method("_body", metadata={"type": "string", "description": (
-        "Markdown source, for editing; empty when the post is hidden from you.")})
-    body_html = fields.Method("_body_html", metadata={"type": "string", "description": (
-        "Sanitized HTML, for display; a placeholder when the post is hidden from you.")})
-    created_at = fields.DateTime()
-    edited_at = fields.DateTime(allow_none=True)
-    deleted = fields.Function(lambda post: post.deleted_at is not None, metadata={"type": "boolean"})
-    hidden = fields.Function(lambda post: post.hidden_at is not None, metadata={"type": "boolean"})
-    hidden_reason = fields.Method("_hidden_reason", metadata={
-        "type": "string", "nullable": True, "description": "Why staff hid it: for its author and staff only."})
-    can_edit = Can(permissions.can_edit_post)
-    can_delete = Can(permissions.can_delete_post)
-    can_flag = Can(permissions.can_flag_post)
-    can_hide = Can(permissions.can_hide_post)
-    can_unhide = Can(permissions.can_unhide_post)
-    can_view_history = Can(permissions.can_moderate_post)
-
-    def _body(self, post) -> str:
-        return post.body if permissions.can_read_post_body(viewer(), post) else ""
-
-    def _body_html(self, post) -> str:
-        return post.body_html if permissions.can_read_post_body(viewer(), post) else HIDDEN_BODY_HTML
-
-    def _hidden_reason(self, post) -> str | None:
-        return post.hidden_reason if permissions.can_see_hidden_reason(viewer(), post) else None
-
-
-class ThreadSchema(Schema):
-    id = fields.Integer()
-    category_id = fields.Integer()
-    title = fields.String()
-    author = fields.Nested(UserRefSchema)
-    created_at = fields.DateTime()
-    last_activity_at = fields.DateTime()
-    reply_count = fields.Integer()
-    pinned = fields.Boolean()
-    locked = fields.Boolean()
-    closed = fields.Boolean()
-    deleted = fields.Function(lambda thread: thread.deleted_at is not None, metadata={"type": "boolean"})
-    can_reply = Can(permissions.can_reply)
-    can_edit_title = Can(permissions.can_edit_thread_title)
-    can_moderate = Can(permissions.can_moderate_thread)
-    can_delete = Can(permissions.can_delete_thread)
-    can_restore = Can(permissions.can_restore_thread)
 
 
 class ThreadDetailSchema(ThreadSchema):
@@ -97,7 +34,7 @@ class ThreadDetailSchema(ThreadSchema):
         "description": "Your own watch or mute of this thread; null: the default."})
 
     def _subscription(self, thread) -> str | None:
-        return subscriptions.level_of(viewer(), thread=thread)
+        return subscriptions.level_of(current_viewer(), thread=thread)
 
 
 class CreatedThreadSchema(ThreadSchema):

@@ -19,8 +19,8 @@ from ..accounts.models import User
 from ..database import db, utcnow
 from ..threads.models import Post
 from . import services
+from .links import target_url
 from .models import Notification
-from .views import target_url
 
 log = logging.getLogger(__name__)
 
