@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from webargs.flaskparser import FlaskParser
 
+from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.database import MAX_ID
 from community.errors import ValidationFailed
@@ -48,9 +49,17 @@ def require_access_token():
         return None
     verify_jwt_in_request()
     user = g.device_session.user
+    g.device_seen = (g.device_session.id, g.device_session.last_seen_at)
     accounts.check_not_suspended(user)
     g.viewer = user
     return None
+
+
+def mark_device_seen(response):
+    """After the answer is made: authentication itself writes nothing."""
+    if g.get("device_seen") is not None:
+        device_sessions.do_mark_seen(*g.device_seen)
+    return response
 
 
 def conditional_get(response):
@@ -96,6 +105,7 @@ def api_blueprint(name: str, description: str) -> ApiBlueprint:
     blueprint.before_request(require_access_token)
     blueprint.before_request(refuse_unknown_query_parameters)
     blueprint.after_request(conditional_get)
+    blueprint.after_request(mark_device_seen)
     return blueprint
 
 

@@ -126,11 +126,9 @@ def _domain_error(error: DomainError):
                         error.fields if isinstance(error, ValidationFailed) else None)
 
 
-def _http_error(error: HTTPException):
-    if isinstance(error, CSRFError):
-        return render_error(400, "csrf_failed",
-                            "This form was open too long or came from elsewhere. Reload the page and try again.")
-    return http_error_response(error)
+def _csrf_error(error: CSRFError):
+    return render_error(400, "csrf_failed",
+                        "This form was open too long or came from elsewhere. Reload the page and try again.")
 
 
 def _database_unavailable(error: Exception):
@@ -145,9 +143,9 @@ def _database_unavailable(error: Exception):
 def _server_error(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
-        return _http_error(error)
+        return http_error_response(error)
     current_app.logger.exception("unhandled error", exc_info=error)
-    return _http_error(InternalServerError())
+    return http_error_response(InternalServerError())
 
 
 def register_web(app: Flask) -> None:
@@ -161,7 +159,8 @@ def register_web(app: Flask) -> None:
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(DisconnectionError, _database_unavailable)
     app.register_error_handler(OperationalError, _database_unavailable)

@@ -76,7 +76,7 @@ def _render_thread(thread, page, errors=None, form=None):
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
     return render_template("threads/thread.html", thread=thread, page=page, errors=errors or {}, form=form or {},
-                           first_post_id=services.first_post_id(thread.id), categories=categories,
+                           categories=categories,
                            subscription=subscriptions.level_of(current_user, thread=thread))
 
 
@@ -91,7 +91,7 @@ def thread_subscription(thread_id: int):
 def post_fragment(post_id: int):
     """One post rendered for the viewer, for live pages that were told it appeared or changed."""
     post = services.access_post(current_user, post_id)
-    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id))
+    return render_template("threads/_post.html", post=post)
 
 
 @bp.post("/t/<int:thread_id>/reply")
