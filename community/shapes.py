@@ -133,6 +133,10 @@ class ThreadSchema(Schema):
     locked = fields.Boolean()
     closed = fields.Boolean()
     deleted = fields.Function(lambda thread: thread.deleted_at is not None, metadata={"type": "boolean"})
+    last_read_post_id = fields.Integer(allow_none=True, metadata={
+        "description": "The last post you read (null: you never opened the thread)."})
+    unread_count = fields.Integer(metadata={
+        "description": "Visible posts after the last one you read (all of them if you never opened it)."})
     can_reply = Can(permissions.can_reply)
     can_edit_title = Can(permissions.can_edit_thread_title)
     can_moderate = Can(permissions.can_moderate_thread)

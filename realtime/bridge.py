@@ -19,7 +19,7 @@ from .state import REALTIME_EXTENSION, connections
 
 logger = logging.getLogger(__name__)
 
-_thread_schema = without_viewer_fields(ThreadSchema)
+_thread_schema = without_viewer_fields(ThreadSchema, "last_read_post_id", "unread_count")
 _post_schema = without_viewer_fields(PostSchema, "hidden_reason")
 _idea_schema = without_viewer_fields(IdeaSchema, "has_voted", "organizations")
 _notification_schema = NotificationSchema()
