@@ -5,7 +5,7 @@ from community import rate_limits
 from community.extensions import limiter
 from community.notifications import subscriptions
 from community.shapes import CategorySchema, PostSchema, ThreadSchema, current_viewer
-from community.threads import reading, services
+from community.threads import reactions, reading, services
 
 from .common import (
     Id,
@@ -26,6 +26,13 @@ class CategoryCreateSchema(Schema):
     description = fields.String(load_default="")
     staff_only = fields.Boolean(load_default=False)
     position = fields.Integer(load_default=None)
+    kind = fields.String(load_default="discussion", validate=validate.OneOf(services.CATEGORY_KINDS))
+
+
+class ReactionsSchema(Schema):
+    reactions = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "How many members chose each reaction (only reactions someone chose)."})
+    mine = fields.List(fields.String(), metadata={"description": "The reactions you chose."})
 
 
 class ThreadDetailSchema(ThreadSchema):
@@ -44,6 +51,8 @@ class CreatedThreadSchema(ThreadSchema):
 class ThreadListArgsSchema(ListArgsSchema):
     category_id = Id()
     sort = fields.String(validate=validate.OneOf(services.THREAD_SORTS), load_default="activity")
+    unsolved = fields.Boolean(load_default=False, metadata={
+        "description": "Only questions of support categories that have no solution yet."})
 
 
 class PostListArgsSchema(ListArgsSchema):
@@ -66,6 +75,10 @@ class ThreadUpdateSchema(Schema):
 
 class PostBodySchema(Schema):
     body = fields.String(required=True)
+
+
+class SolutionSchema(Schema):
+    post_id = Id(required=True)
 
 
 class ReadSchema(Schema):
@@ -91,7 +104,7 @@ def list_categories():
 @bp.error(409, description="A category with that name exists.")
 def create_category(data):
     return services.do_create_category(viewer(), data["name"], data["description"], data["staff_only"],
-                                       data["position"])
+                                       data["position"], data["kind"])
 
 
 @bp.get("/threads")
@@ -100,7 +113,7 @@ def create_category(data):
 def list_threads(args):
     """Threads you may read: by latest activity, newest, or most replied."""
     return services.list_threads(viewer(), category_id=args.get("category_id"), sort=args["sort"],
-                                 cursor=args.get("cursor"), limit=args.get("limit"))
+                                 cursor=args.get("cursor"), limit=args.get("limit"), unsolved=args["unsolved"])
 
 
 @bp.post("/threads")
@@ -143,6 +156,23 @@ def delete_category_subscription(category_id):
 @bp.error(404, description="No such thread (or not one you may read).")
 def get_thread(thread_id):
     return _for_viewer(services.access_thread(viewer(), thread_id))
+
+
+@bp.put("/threads/<int:thread_id>/solution")
+@bp.arguments(SolutionSchema)
+@bp.response(200, ThreadSchema)
+@bp.error(403, description="Only the thread's author or its category's staff.")
+@bp.error(409, description="Not a support question, or that post cannot be the solution.")
+def set_solution(data, thread_id):
+    """Mark a reply as the solution of a support question; its author is notified."""
+    return _for_viewer(services.do_set_solution(viewer(), thread_id, data["post_id"]))
+
+
+@bp.delete("/threads/<int:thread_id>/solution")
+@bp.response(200, ThreadSchema)
+@bp.error(403, description="Only the thread's author or its category's staff.")
+def clear_solution(thread_id):
+    return _for_viewer(services.do_set_solution(viewer(), thread_id, None))
 
 
 @bp.post("/threads/<int:thread_id>/read")
@@ -202,8 +232,10 @@ def restore_thread(thread_id):
 @bp.response(200, page_schema(PostSchema, "PostPage"))
 def list_posts(args, thread_id):
     """Posts oldest first; `since` catches up on what changed while offline."""
-    return services.list_posts(viewer(), thread_id, cursor=args.get("cursor"), limit=args.get("limit"),
+    page = services.list_posts(viewer(), thread_id, cursor=args.get("cursor"), limit=args.get("limit"),
                                since=args.get("since"))
+    reactions.attach(viewer(), page.items)
+    return page
 
 
 @bp.post("/threads/<int:thread_id>/posts")
@@ -236,3 +268,22 @@ def edit_post(data, post_id):
 @bp.error(409, description="The first post goes only with its thread.")
 def delete_post(post_id):
     services.do_delete_post(viewer(), post_id)
+
+
+@bp.put("/posts/<int:post_id>/reactions/<reaction>")
+@bp.response(200, ReactionsSchema)
+@bp.error(403, description="Your own post, or one you cannot react to.")
+@bp.error(422, description="Not one of the reactions: " + ", ".join(reactions.REACTIONS) + ".")
+@limiter.limit(rate_limits.VOTE, key_func=user_rate_key)
+def add_reaction(post_id, reaction):
+    """React to a post; reacting again changes nothing."""
+    return reactions.do_react(viewer(), post_id, reaction).as_dict()
+
+
+@bp.delete("/posts/<int:post_id>/reactions/<reaction>")
+@bp.response(200, ReactionsSchema)
+@bp.error(403, description="Your own post, or one you cannot react to.")
+@limiter.limit(rate_limits.VOTE, key_func=user_rate_key)
+def remove_reaction(post_id, reaction):
+    """Withdraw your reaction; withdrawing one you never gave changes nothing."""
+    return reactions.do_react(viewer(), post_id, reaction, on=False).as_dict()

@@ -17,6 +17,8 @@ from marshmallow.experimental.context import Context
 from . import permissions
 from .accounts.models import User
 from .ideas.models import IdeaStatus
+from .threads import reactions
+from .threads.services import CATEGORY_KINDS
 
 
 class Viewing(TypedDict):
@@ -84,6 +86,8 @@ class CategorySchema(Schema):
     description = fields.String()
     position = fields.Integer()
     staff_only = fields.Boolean()
+    kind = fields.String(metadata={"enum": list(CATEGORY_KINDS), "description": (
+        "support: each thread is a question that can have one solution post.")})
     can_create_thread = Can(permissions.can_create_thread)
 
 
@@ -104,7 +108,12 @@ class PostSchema(Schema):
     hidden = fields.Function(lambda post: post.hidden_at is not None, metadata={"type": "boolean"})
     hidden_reason = fields.Method("_hidden_reason", metadata={
         "type": "string", "nullable": True, "description": "Why staff hid it: for its author and staff only."})
+    reactions = fields.Method("_reactions", metadata={
+        "type": "object", "additionalProperties": {"type": "integer"},
+        "description": "Reaction counts: " + ", ".join(reactions.REACTIONS) + "."})
+    my_reactions = fields.Method("_my_reactions", metadata={"type": "array", "items": {"type": "string"}})
     can_edit = Can(permissions.can_edit_post)
+    can_react = Can(permissions.can_react)
     can_delete = Can(permissions.can_delete_post)
     can_flag = Can(permissions.can_flag_post)
     can_hide = Can(permissions.can_hide_post)
@@ -116,6 +125,12 @@ class PostSchema(Schema):
 
     def _body_html(self, post) -> str:
         return post.body_html if permissions.can_read_post_body(current_viewer(), post) else HIDDEN_BODY_HTML
+
+    def _reactions(self, post) -> dict:
+        return reactions.summary_of(current_viewer(), post).counts
+
+    def _my_reactions(self, post) -> list:
+        return reactions.summary_of(current_viewer(), post).mine
 
     def _hidden_reason(self, post) -> str | None:
         return post.hidden_reason if permissions.can_see_hidden_reason(current_viewer(), post) else None
@@ -133,6 +148,8 @@ class ThreadSchema(Schema):
     locked = fields.Boolean()
     closed = fields.Boolean()
     deleted = fields.Function(lambda thread: thread.deleted_at is not None, metadata={"type": "boolean"})
+    solution_post_id = fields.Integer(allow_none=True, metadata={
+        "description": "The reply marked as the solution of this support question."})
     last_read_post_id = fields.Integer(allow_none=True, metadata={
         "description": "The last post you read (null: you never opened the thread)."})
     unread_count = fields.Integer(metadata={
@@ -142,6 +159,7 @@ class ThreadSchema(Schema):
     can_moderate = Can(permissions.can_moderate_thread)
     can_delete = Can(permissions.can_delete_thread)
     can_restore = Can(permissions.can_restore_thread)
+    can_mark_solution = Can(permissions.can_mark_solution)
 
 
 class OfficialAnswerSchema(Schema):
