@@ -10,7 +10,8 @@ from flask_login import current_user
 from .. import rate_limits
 from ..errors import TooLarge, ValidationFailed
 from ..extensions import limiter
-from ..web import ERROR_RENDERERS, public, signed_in_user_key
+from ..responses import public, register_error_renderer
+from ..web import signed_in_user_key
 from . import services
 
 bp = Blueprint("uploads", __name__)
@@ -102,5 +103,5 @@ def _json_error(status: int, code: str, message: str, fields: dict, headers: lis
 
 @bp.record_once
 def _register(state) -> None:
-    state.app.extensions.setdefault(ERROR_RENDERERS, []).append(("/uploads", _json_error))
+    register_error_renderer(state.app, "/uploads", _json_error)
     state.app.before_request_funcs.setdefault(None, []).insert(0, _allow_upload_sized_bodies)
