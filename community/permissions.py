@@ -26,7 +26,7 @@ _MODERATED = "moderated_category_ids"
 
 
 def is_signed_in(actor: User | None) -> bool:
-    return actor is not None and not actor.is_suspended
+    return actor is not None and actor.is_active
 
 
 def not_suspended_clause(now: datetime):
@@ -296,6 +296,12 @@ def can_restrict_user(actor: User | None, user: User) -> bool:
     if not is_staff(actor) or user.id == actor.id or user.role == Role.ADMIN:
         return False
     return user.role == Role.MEMBER or is_admin(actor)
+
+
+def can_erase_user(actor: User | None, user: User) -> bool:
+    """Admins erase members and moderators at their request (GDPR art. 17); an admin is erased
+    only by their own request, and never the last one."""
+    return is_admin(actor) and user.id != actor.id and user.role != Role.ADMIN and not user.is_erased
 
 
 def can_invite(actor: User | None, role: str) -> bool:

@@ -743,3 +743,32 @@ def list_meetings(actor: User, event_id: int, *, cursor: str | None = None, limi
         MeetingRequest.event_id == event.id,
         or_(MeetingRequest.requester_id == actor.id, MeetingRequest.recipient_id == actor.id))
     return MEETINGS_KEYSET.paginate(query, cursor, check_limit(limit))
+
+
+# Erasure
+
+
+def forget_attendee(user: User) -> None:
+    """Remove a member's presence from every event, for their erasure: check-ins (announced as
+    departures where others saw them), registrations, and the messages of their meeting requests;
+    requests still waiting for an answer are declined. Call inside the erasure's transaction."""
+    now = utcnow()
+    checkins = db.session.scalars(select(Checkin).where(Checkin.user_id == user.id)
+                                  .with_for_update(of=Checkin)).all()
+    for checkin in checkins:
+        before = _public_state(checkin, now)
+        if before is not None:
+            _announce_presence(db.session.get(Event, checkin.event_id), before, None)
+        db.session.delete(checkin)
+    registered = db.session.scalars(delete(Registration).where(Registration.user_id == user.id)
+                                    .returning(Registration.event_id)).all()
+    if registered:
+        db.session.execute(update(Event).where(Event.id.in_(registered))
+                           .values(registration_count=Event.registration_count - 1)
+                           .execution_options(synchronize_session=False))
+    involved = or_(MeetingRequest.requester_id == user.id, MeetingRequest.recipient_id == user.id)
+    db.session.execute(update(MeetingRequest).where(involved, MeetingRequest.status == MeetingStatus.PENDING)
+                       .values(status=MeetingStatus.DECLINED, responded_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(MeetingRequest).where(MeetingRequest.requester_id == user.id).values(message="")
+                       .execution_options(synchronize_session=False))
