@@ -28,6 +28,10 @@ PEOPLE = [
      "reporting, compliance"),
 ]
 
+# Newcomers at these domains who sign in by single sign-on join the customer company.
+ORGANIZATION_DOMAINS = {"Acme Insurance": ["acme.test"], "Globex Logistics": ["globex.test"],
+                        "Initech Bank": ["initech.test"]}
+
 CATEGORIES = [
     ("Announcements", "News from the Roundtable team: releases, events and maintenance.", False),
     ("General", "Introduce yourself and talk shop with other customers.", False),
@@ -138,6 +142,8 @@ def seed_demo_community() -> list[str]:
         db.session.add(user)
         people[email] = user
     events.commit()
+    for name, domains in ORGANIZATION_DOMAINS.items():
+        accounts.do_set_organization_domains(None, accounts.find_organization(name), domains)
     for email, *_, interests in PEOPLE:
         user = people[email]
         accounts.do_update_profile(user, user.id, display_name=user.display_name, job_title=user.job_title,

@@ -53,6 +53,8 @@ def test_seed_demo_fills_an_empty_community_once(app):
         assert db.session.scalar(select(func.count(Category.id)).where(Category.staff_only)) == 1
         statuses = dict(db.session.execute(select(Idea.status, func.count(Idea.id)).group_by(Idea.status)).all())
         assert statuses["planned"] == statuses["shipped"] == statuses["merged"] == 1
+        acme = db.session.scalar(select(User).where(User.email == "alice@acme.test")).organization
+        assert acme.domains == ["acme.test"]
         planned = db.session.scalar(select(Idea).where(Idea.status == "planned"))
         assert planned.official_answer is not None and planned.voter_org_count >= 3
     second = runner.invoke(args=["seed-demo"])
