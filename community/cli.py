@@ -3,6 +3,7 @@ import click
 from flask import Flask, url_for
 
 from .accounts import services as accounts
+from .database import refresh_planner_statistics
 from .demo import seed_demo_community
 from .errors import DomainError
 from .notifications.email import email_enabled, send_digests
@@ -64,6 +65,7 @@ def register_cli(app: Flask) -> None:
         """Fill an empty database with the demo community and print its logins."""
         for line in seed_demo_community():
             click.echo(line)
+        refresh_planner_statistics()
 
     @app.cli.command("send-digests")
     def send_digests_command():

@@ -17,17 +17,15 @@ from ..accounts import services
 from ..accounts.models import FORMER_MEMBER, DeviceSession, Invitation, Role, User, UserInterest
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..gatherings.services import forget_attendee
+from ..gatherings.calendar import forget_registrations
+from ..gatherings.meetings import forget_meeting_messages
+from ..gatherings.presence import forget_checkins
 from ..markdown import MENTION
 from ..moderation import audit
 from ..moderation.models import CategoryModerator, Flag
 from ..notifications.models import Notification, Subscription
 from ..threads.models import Post, PostRevision
 from ..threads.services import render_post
-
-# Hooks of aggregates built on top of accounts (push subscriptions, exports, web sessions): each
-# takes the member and deletes what it keeps of them, inside the erasure's transaction.
-ERASERS: list = []
 
 
 def has_password(user: User) -> bool:
@@ -68,8 +66,6 @@ def do_erase_user(actor: User, user_id: int) -> None:
 def _erase(user: User, *, by: User, reason: str) -> None:
     user_id, handle, name = user.id, user.handle, user.display_name
     audit.record(by, "user.erase", "user", user_id, reason=reason)
-    for erase_more in ERASERS:
-        erase_more(user)
     db.session.execute(update(Invitation).where(or_(Invitation.email == user.email, Invitation.user_id == user_id))
                        .values(email=_tombstone_email(user_id)).execution_options(synchronize_session=False))
     for table in (DeviceSession, UserInterest, Notification, Subscription, CategoryModerator):
@@ -86,7 +82,9 @@ def _erase(user: User, *, by: User, reason: str) -> None:
     user.email_mentions = user.email_digest = False
     user.erased_at = utcnow()
     db.session.flush()
-    forget_attendee(user)
+    forget_checkins(user)
+    forget_registrations(user)
+    forget_meeting_messages(user)
     _rename_in_notifications(user_id, name)
     _unmention(user_id, handle)
     events.announce(events.user_erased, user=user)
