@@ -2,7 +2,7 @@
 nameless tombstone that keeps their posts' and votes' author).
 
 Revision ID: i19_erasure
-Revises: i20_org_domains
+Revises: i22_reading_state
 Create Date: 2026-12-01 20:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i19_erasure'
-down_revision = 'i20_org_domains'
+down_revision = 'i22_reading_state'
 branch_labels = None
 depends_on = None
 
