@@ -2,7 +2,7 @@
 nameless tombstone that keeps their posts' and votes' author).
 
 Revision ID: i19_erasure
-Revises: i22_reading_state
+Revises: i18_jobs
 Create Date: 2026-12-01 20:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i19_erasure'
-down_revision = 'i22_reading_state'
+down_revision = 'i18_jobs'
 branch_labels = None
 depends_on = None
 
