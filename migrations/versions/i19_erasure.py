@@ -2,7 +2,7 @@
 nameless tombstone that keeps their posts' and votes' author).
 
 Revision ID: i19_erasure
-Revises: i18_jobs
+Revises: i22_reactions_solutions
 Create Date: 2026-12-01 20:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i19_erasure'
-down_revision = 'i18_jobs'
+down_revision = 'i22_reactions_solutions'
 branch_labels = None
 depends_on = None
 
