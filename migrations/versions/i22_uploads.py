@@ -1,13 +1,13 @@
 """uploads: stored images and PDFs, and which posts show them.
 
 Revision ID: i22_uploads
-Revises: i22_reactions_solutions
+Revises: i19_erasure
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'i22_uploads'
-down_revision = 'i22_reactions_solutions'
+down_revision = 'i19_erasure'
 branch_labels = None
 depends_on = None
 
