@@ -21,6 +21,7 @@ from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
 from .uploads.views import bp as upload_pages
 from .web import register_web
+from .webhooks.views import bp as webhook_pages
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -60,3 +61,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
     app.register_blueprint(privacy_pages)
+    app.register_blueprint(webhook_pages)

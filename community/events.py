@@ -24,6 +24,8 @@ notification_created = signals.signal("notification.created")
 idea_created = signals.signal("idea.created")
 idea_vote_changed = signals.signal("idea.vote_changed")
 idea_status_changed = signals.signal("idea.status_changed")
+idea_merged = signals.signal("idea.merged")  # payload idea (the merged one), into (its target)
+meeting_accepted = signals.signal("meeting.accepted")  # payload meeting
 flag_created = signals.signal("flag.created")  # for the `moderation` room: payload flag, post
 user_suspended = signals.signal("user.suspended")  # their open sockets should close: payload user
 user_erased = signals.signal("user.erased")  # likewise, payload user (already nameless)
@@ -51,6 +53,12 @@ def _promote_pending(session):
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session):
     session.info.pop(_PENDING, None)
+
+
+def pending(session: Session) -> list:
+    """What the session's transaction announced so far, as (signal, payload) pairs: for work that
+    must be written in that same transaction (webhook deliveries, an outbox)."""
+    return list(session.info.get(_PENDING, ()))
 
 
 def commit() -> None:

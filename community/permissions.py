@@ -112,6 +112,11 @@ def can_manage_jobs(actor: Actor | None) -> bool:
     return is_admin(actor)
 
 
+def can_manage_webhooks(actor: Actor | None) -> bool:
+    """Webhooks send the community's content to other systems, so only admins set them up."""
+    return is_admin(actor)
+
+
 def can_moderate_anything(actor: Actor | None) -> bool:
     """Staff anywhere: may open the staff area (flag queue, audit log)."""
     return is_staff(actor) or bool(moderated_category_ids(actor))

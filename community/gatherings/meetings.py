@@ -89,6 +89,8 @@ def do_answer_meeting(actor: User, meeting_id: int, accept: bool) -> MeetingRequ
     db.session.refresh(meeting)
     event = db.session.get(Event, meeting.event_id)
     verb = "accepted" if accept else "declined"
+    if accept:
+        events.announce(events.meeting_accepted, meeting=meeting)
     notify([meeting.requester], f"meeting_{verb}", actor=actor, event_id=meeting.event_id,
            text=f"{actor.display_name} {verb} your request to meet ({event.name}).")
     events.commit()

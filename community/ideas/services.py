@@ -514,6 +514,7 @@ def do_merge(actor: User, idea_id: int, into_id) -> Idea:
     notify(voters, "idea_merged", actor=actor, thread=target.thread, idea_id=target.id,
            text=f'"{source.title}" was merged into "{target.title}": your vote counts there now.')
     events.announce(events.idea_status_changed, idea=source, status=source.status, note=None)
+    events.announce(events.idea_merged, idea=source, into=target)
     events.commit()
     return access_idea(actor, source.id)
 
