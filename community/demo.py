@@ -8,7 +8,7 @@ from . import events
 from .accounts import services as accounts
 from .accounts.models import Role, User
 from .database import db, utcnow
-from .gatherings import services as gatherings
+from .gatherings import calendar, meetings, presence
 from .ideas import services as ideas
 from .threads import services as threads
 
@@ -39,6 +39,9 @@ CATEGORIES = [
     ("Integrations & API", "SSO, webhooks, the REST API and everything that connects.", False),
     ("Staff lounge", "Internal notes for the vendor's team. Customers never see this.", True),
 ]
+
+# Questions there can have an accepted answer.
+SUPPORT_CATEGORIES = {"Product help", "Integrations & API"}
 
 THREADS = [
     ("Announcements", "admin@roundtable.test", "Welcome to the Roundtable customer community",
@@ -114,17 +117,17 @@ CHECKINS = [
 def seed_demo_event(people: dict[str, User]) -> None:
     """A conference that is on whenever the demo is seeded, with a few members checked in."""
     now = utcnow()
-    event = gatherings.do_create_event(
+    event = calendar.do_create_event(
         None, name="Roundtable Customer Summit", venue="Lisbon Congress Centre",
         description="Two days of talks, workshops and an expo. Check in to find the people you came to meet.",
         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=3), timezone="Europe/Lisbon",
         geofence=VENUE, zones=["Main stage", "Expo hall", "Workshop room 1", "Workshop room 2"])
     for email, zone, position, visibility in CHECKINS:
-        gatherings.do_register(people[email], event.id)
+        calendar.do_register(people[email], event.id)
         where = {"lat": position[0], "lng": position[1]} if position else {}
-        gatherings.do_check_in(people[email], event.id, {"code": event.checkin_code, "zone": zone,
+        presence.do_check_in(people[email], event.id, {"code": event.checkin_code, "zone": zone,
                                                          "visibility": visibility, **where})
-    gatherings.do_request_meeting(people["bob@globex.test"], event.id, people["alice@acme.test"].id,
+    meetings.do_request_meeting(people["bob@globex.test"], event.id, people["alice@acme.test"].id,
                                   "Shall we compare notes on SSO rollouts?", "Expo hall")
 
 
@@ -148,7 +151,8 @@ def seed_demo_community() -> list[str]:
         user = people[email]
         accounts.do_update_profile(user, user.id, display_name=user.display_name, job_title=user.job_title,
                                    bio="", interests=interests)
-    categories = {name: threads.do_create_category(None, name, description, staff_only)
+    categories = {name: threads.do_create_category(None, name, description, staff_only,
+                                                   kind="support" if name in SUPPORT_CATEGORIES else None)
                   for name, description, staff_only in CATEGORIES}
     for category, author, title, body, replies in THREADS:
         thread = threads.do_create_thread(people[author], categories[category].id, title, body)

@@ -89,6 +89,11 @@ def staff_categories_clause(actor: User | None, category_column=Thread.category_
     return category_column.in_(sorted(ids)) if ids else false()
 
 
+def can_manage_jobs(actor: User | None) -> bool:
+    """See background jobs (dead ones above all) and retry them: admins."""
+    return is_admin(actor)
+
+
 def can_moderate_anything(actor: User | None) -> bool:
     """Staff anywhere: may open the staff area (flag queue, audit log)."""
     return is_staff(actor) or bool(moderated_category_ids(actor))
@@ -209,6 +214,21 @@ def can_edit_post(actor: User | None, post: Post) -> bool:
 
 def can_delete_post(actor: User | None, post: Post) -> bool:
     return can_edit_post(actor, post)
+
+
+def can_react(actor: User | None, post: Post) -> bool:
+    """Members react to others' live posts they can read, in threads that are not deleted."""
+    return (can_read_post_body(actor, post) and can_participate(actor) and post.deleted_at is None
+            and post.thread.deleted_at is None and post.author_id != actor.id)
+
+
+def can_mark_solution(actor: User | None, thread: Thread) -> bool:
+    """In support categories, the one who asked (or the category's staff) marks which reply solved it."""
+    if not can_read_thread(actor, thread) or thread.category.kind != "support" or thread.deleted_at is not None:
+        return False
+    if is_category_staff(actor, thread.category_id):
+        return True
+    return thread.author_id == actor.id and can_participate(actor) and not thread.locked
 
 
 # Ideas: each one lives in its discussion thread, so it is exactly as readable as that thread.

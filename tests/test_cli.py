@@ -1,4 +1,5 @@
 """The operator commands from DESIGN.md."""
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from community.accounts.models import Invitation, Role, User
@@ -61,3 +62,15 @@ def test_seed_demo_fills_an_empty_community_once(app):
     assert "nothing seeded" in second.output
     with app.app_context():
         assert [db.session.scalar(select(func.count(model.id))) for model in (User, Category, Thread)] == counts
+
+
+def test_seed_demo_ends_with_fresh_planner_statistics(app, is_postgres):
+    """A bulk load ends with ANALYZE: PostgreSQL would otherwise plan from empty tables."""
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        if is_postgres:
+            analyzed = db.session.scalar(sa.text(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'threads'"))
+        else:
+            analyzed = db.session.scalar(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'threads'")) > 0
+        assert analyzed

@@ -7,7 +7,7 @@ from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..notifications import subscriptions
 from ..web import form_int, signed_in_user_key
-from . import services
+from . import reactions, reading, services
 
 bp = Blueprint("threads", __name__)
 
@@ -18,22 +18,28 @@ SUBSCRIPTION_FLASHES = {
 }
 
 
+@bp.app_context_processor
+def _reaction_choices():
+    return {"reaction_choices": reactions.REACTIONS, "reaction_names": reactions.REACTION_NAMES}
+
+
 @bp.get("/")
 def index():
     return render_template(
         "threads/index.html",
         categories=services.list_categories(current_user),
         thread_counts=services.count_threads_by_category(current_user),
-        latest=services.list_threads(current_user, limit=10).items,
+        latest=services.list_threads(current_user, cursor=request.args.get("cursor"), limit=10),
     )
 
 
 @bp.get("/c/<int:category_id>")
 def category(category_id: int):
     category = services.access_category(current_user, category_id)
+    unsolved = category.kind == "support" and request.args.get("unsolved") == "1"
     page = services.list_threads(current_user, category_id=category.id, sort=request.args.get("sort"),
-                                 cursor=request.args.get("cursor"), limit=request.args.get("limit"))
-    return render_template("threads/category.html", category=category, page=page,
+                                 cursor=request.args.get("cursor"), limit=request.args.get("limit"), unsolved=unsolved)
+    return render_template("threads/category.html", category=category, page=page, unsolved=unsolved,
                            sort=request.args.get("sort") or "activity", sorts=services.THREAD_SORTS,
                            subscription=subscriptions.level_of(current_user, category=category))
 
@@ -65,19 +71,37 @@ def new_thread(category_id: int):
 
 @bp.get("/t/<int:thread_id>")
 def thread(thread_id: int):
-    thread = services.access_thread(current_user, thread_id)
-    page = services.list_posts(current_user, thread.id, cursor=request.args.get("cursor"),
-                               limit=request.args.get("limit"))
-    return _render_thread(thread, page)
+    thread = reading.load_reading_state(current_user, services.access_thread(current_user, thread_id))
+    cursor, limit = request.args.get("cursor"), request.args.get("limit")
+    page = services.list_posts(current_user, thread.id, cursor=cursor, limit=limit)
+    first_unread = reading.first_unread_post_id(current_user, thread)
+    if first_unread and not cursor and request.args.get("from") != "start" and page.next_cursor \
+            and first_unread > page.items[-1].id:
+        # What is new lies beyond the first page: open the thread where the member left off.
+        cursor = services.POST_KEYSET.cursor_after(thread.last_read_post_id)
+        page = services.list_posts(current_user, thread.id, cursor=cursor, limit=limit)
+    return _render_thread(thread, page, first_unread=first_unread, resumed=bool(cursor))
 
 
-def _render_thread(thread, page, errors=None, form=None):
+def _render_thread(thread, page, errors=None, form=None, first_unread=None, resumed=False):
+    reactions.attach(current_user, page.items)
     # Staff get the categories they may move the thread to; nobody else needs that query.
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
     return render_template("threads/thread.html", thread=thread, page=page, errors=errors or {}, form=form or {},
                            first_post_id=services.first_post_id(thread.id), categories=categories,
-                           subscription=subscriptions.level_of(current_user, thread=thread))
+                           subscription=subscriptions.level_of(current_user, thread=thread),
+                           first_unread=first_unread, resumed=resumed)
+
+
+@bp.post("/t/<int:thread_id>/read")
+def mark_read(thread_id: int):
+    """Posts read as the member scrolls (static/reading.js), or all shown ones (the button
+    for browsers without JavaScript)."""
+    services.do_mark_read(current_user, thread_id, form_int("post_id"))
+    if request.accept_mimetypes.best == "application/json":
+        return "", 204
+    return redirect(url_for("threads.thread", thread_id=thread_id))
 
 
 @bp.post("/t/<int:thread_id>/subscription")
@@ -91,7 +115,31 @@ def thread_subscription(thread_id: int):
 def post_fragment(post_id: int):
     """One post rendered for the viewer, for live pages that were told it appeared or changed."""
     post = services.access_post(current_user, post_id)
-    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id))
+    reactions.attach(current_user, [post])
+    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id),
+                           thread=post.thread)
+
+
+@bp.post("/p/<int:post_id>/reactions/<reaction>")
+@limiter.limit(rate_limits.VOTE, key_func=signed_in_user_key)
+def react(post_id: int, reaction: str):
+    """One click adds or withdraws a reaction (`on`: 1 or 0); static/reactions.js sends it
+    without leaving the page and gets the new counts back as JSON."""
+    summary = reactions.do_react(current_user, post_id, reaction, on=request.form.get("on") != "0")
+    if request.accept_mimetypes.best == "application/json":
+        return summary.as_dict()
+    post = services.access_post(current_user, post_id)
+    return redirect(url_for("threads.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
+
+
+@bp.post("/t/<int:thread_id>/solution")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+def solution(thread_id: int):
+    """Mark a reply as the solution (`post_id`), or with an empty `post_id` unmark it."""
+    post_id = form_int("post_id") if request.form.get("post_id") else None
+    services.do_set_solution(current_user, thread_id, post_id)
+    flash("Marked as the solution." if post_id else "The solution mark is removed.", "success")
+    return redirect(url_for("threads.thread", thread_id=thread_id))
 
 
 @bp.post("/t/<int:thread_id>/reply")
@@ -101,7 +149,7 @@ def reply(thread_id: int):
     try:
         post = services.do_reply(current_user, thread_id, request.form.get("body"))
     except ValidationFailed as failure:
-        thread = services.access_thread(current_user, thread_id)
+        thread = reading.load_reading_state(current_user, services.access_thread(current_user, thread_id))
         page = services.list_posts(current_user, thread.id)
         return _render_thread(thread, page, failure.fields, request.form), 422
     flash("Reply posted.", "success")
