@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from community.accounts import services as accounts
 from community.accounts.models import Invitation, Organization, Role, User
+from community.actors import SYSTEM
 from community.database import db, utcnow
 from wsgi import create_app
 
@@ -61,8 +62,8 @@ def sso_app(make_sso_app, provider):
 @pytest.fixture
 def domains(make, people):
     def set_domains():
-        accounts.do_set_organization_domains(None, db.session.get(Organization, people.acme.id), ["acme.test"])
-        accounts.do_set_organization_domains(None, db.session.get(Organization, people.globex.id), ["globex.test"])
+        accounts.do_set_organization_domains(SYSTEM, db.session.get(Organization, people.acme.id), ["acme.test"])
+        accounts.do_set_organization_domains(SYSTEM, db.session.get(Organization, people.globex.id), ["globex.test"])
     make(set_domains)
 
 
@@ -131,7 +132,7 @@ def test_a_person_of_another_organizations_domain_cannot_land_in_the_wrong_organ
 
 
 def test_an_open_invitation_lets_a_person_in_with_its_organization_and_role(sso_app, provider, make, people):
-    make(lambda: accounts.do_invite(None, "frank@elsewhere.test", "Initech Bank", "moderator"))
+    make(lambda: accounts.do_invite(SYSTEM, "frank@elsewhere.test", "Initech Bank", "moderator"))
     assert web_sign_in(WebClient(sso_app.test_client()), provider, "frank@elsewhere.test").status_code == 302
     frank = member(sso_app, "frank@elsewhere.test")
     assert frank.role == Role.MODERATOR
@@ -221,7 +222,7 @@ def test_without_password_login_members_use_the_provider_and_admins_keep_a_way_i
     api = ApiClient(sso_app.test_client())
     assert_error(api.login(people.member.email), 401, "invalid_credentials")
     assert api.login(people.admin.email).status_code == 200
-    _, token = make(lambda: accounts.do_invite(None, "new@acme.test", "Acme"))
+    _, token = make(lambda: accounts.do_invite(SYSTEM, "new@acme.test", "Acme"))
     invitation = client.get(f"/invitations/{token}").get_data(as_text=True)
     assert "Join with Acme ID" in invitation and 'name="password"' not in invitation
     assert_error(api.post(f"/api/v1/invitations/{token}/accept", {"display_name": "New", "password": "x" * 12}),
