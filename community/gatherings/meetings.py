@@ -9,6 +9,8 @@ from .. import events, permissions
 from ..accounts.models import User
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..jobs import periodic
+from ..jobs.registry import crontab
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
 from .calendar import access_event
@@ -164,6 +166,12 @@ def do_answer_meeting(actor: User, meeting_id: int, accept: bool) -> MeetingRequ
     events.commit()
     db.session.refresh(meeting)
     return meeting
+
+
+@periodic("meetings.remind", lambda config: crontab(minute="*"), max_attempts=3, lease_seconds=120)
+def remind_of_meetings() -> None:
+    """Each minute, across all workers once: the reminders that fell due."""
+    send_meeting_reminders()
 
 
 def send_meeting_reminders(now=None) -> int:
