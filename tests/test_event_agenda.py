@@ -17,6 +17,7 @@ from community.database import db, utcnow
 from community.errors import Conflict
 from community.gatherings import codes, meetings
 from community.gatherings.models import MeetingRequest, MeetingStatus
+from community.jobs.registry import PERIODIC
 from community.notifications.models import Notification
 
 from .conftest import assert_error, count_queries
@@ -287,6 +288,7 @@ def test_both_are_reminded_once_before_a_meeting(app, people, summit, api_as):
         reminders = db.session.scalars(select(Notification).where(Notification.kind == "meeting_reminder")).all()
         assert sorted(n.user_id for n in reminders) == sorted([people.member.id, people.outsider.id])
         assert all("Expo" in n.text for n in reminders)
+    assert "meetings.remind" in PERIODIC  # the workers run it each minute
 
 
 # Calendar
