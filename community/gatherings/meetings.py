@@ -154,8 +154,7 @@ def _settle(meeting: MeetingRequest, status: MeetingStatus, now) -> None:
 
 def do_answer_meeting(actor: User, meeting_id: int, accept: bool) -> MeetingRequest:
     meeting = access_meeting(actor, meeting_id)
-    if refusal := permissions.refusal_to_answer_meeting(actor, meeting):
-        raise refusal
+    permissions.ensure(permissions.refusal_to_answer_meeting(actor, meeting))
     event = db.session.get(Event, meeting.event_id)
     now = utcnow()
     if accept:
