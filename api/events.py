@@ -7,7 +7,7 @@ from community.extensions import limiter
 from community.gatherings import calendar, meetings, people, presence
 from community.gatherings.models import LocationSharing, Visibility, WhoMayAsk
 from community.gatherings.qr import checkin_qr_payload
-from community.shapes import Can, UserRefSchema
+from community.shapes import Can, UserRefSchema, current_viewer
 
 from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 
@@ -91,7 +91,7 @@ class MyCheckinSchema(Schema):
 
 class EventDetailSchema(EventSchema):
     my_checkin = fields.Function(
-        lambda e: _my_checkin_schema.dump(c) if (c := presence.access_my_checkin(viewer(), e)) else None,
+        lambda e: _my_checkin_schema.dump(c) if (c := presence.access_my_checkin(current_viewer(), e)) else None,
         metadata={"type": "object", "nullable": True,
                   "description": "Your own check-in (as POST /checkin answers), or null when you are not present."})
 
