@@ -10,6 +10,7 @@ from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.errors import AuthenticationFailed
 from community.extensions import jwt, limiter
+from community.privacy import erasure
 from community.responses import public, render_error
 from community.shapes import ProfileSchema
 
@@ -71,6 +72,11 @@ class MeSchema(ProfileSchema):
 class MeUpdateSchema(Schema):
     email_mentions = fields.Boolean()
     email_digest = fields.Boolean()
+
+
+class EraseMeSchema(Schema):
+    password = fields.String(metadata={"description": "Your password, to confirm."})
+    confirm = fields.String(metadata={"description": "Members without a password (single sign-on): your email."})
 
 
 class TokensSchema(Schema):
@@ -166,6 +172,17 @@ def me():
 def update_me(changes):
     """Your email choices (sent only when the site has email configured)."""
     return accounts.do_update_email_settings(viewer(), **changes)
+
+
+@bp.delete("/me")
+@bp.arguments(EraseMeSchema)
+@bp.response(204)
+@bp.error(409, description="You are the only admin.")
+@bp.error(422, description="No confirmation given, or a wrong one.")
+def erase_me(confirmation):
+    """Erase your account: your personal data goes, your posts stay as written by "Former member"
+    and your votes stay counted without a name. Every session ends at once."""
+    erasure.do_erase_me(viewer(), **confirmation)
 
 
 @bp.get("/me/sessions")

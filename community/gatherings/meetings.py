@@ -208,7 +208,6 @@ def list_meetings(actor: User, event_id: int, *, cursor: str | None = None, limi
     return MEETINGS_KEYSET.paginate(query, cursor, check_limit(limit))
 
 
-
 def list_free_slots(actor: User, event_id: int, user_id: int) -> list[Slot]:
     """The slots ahead in which the actor could book a meeting with this attendee: inside what
     they published, free for both. Only for attendees who take requests from the actor."""
@@ -218,3 +217,13 @@ def list_free_slots(actor: User, event_id: int, user_id: int) -> list[Slot]:
         raise Forbidden("This attendee does not take meeting requests from you.", code="meeting_requests_closed")
     return free_slots(event, actor, user_id, utcnow())
 
+
+def forget_meeting_messages(user: User) -> None:
+    """For a member's erasure (inside its transaction): the messages they sent go, and requests
+    still waiting for an answer, to or from them, are declined."""
+    involved = or_(MeetingRequest.requester_id == user.id, MeetingRequest.recipient_id == user.id)
+    db.session.execute(update(MeetingRequest).where(involved, MeetingRequest.status == MeetingStatus.PENDING)
+                       .values(status=MeetingStatus.DECLINED, responded_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(MeetingRequest).where(MeetingRequest.requester_id == user.id).values(message="")
+                       .execution_options(synchronize_session=False))

@@ -1,7 +1,7 @@
 """i23 agenda: sessions and schedules, meeting slots and availability, reminders, badges and contacts
 
 Revision ID: i23_agenda
-Revises: i22_reactions_solutions
+Revises: i22_uploads
 Create Date: 2026-12-01 20:36:09.947086
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i23_agenda'
-down_revision = 'i22_reactions_solutions'
+down_revision = 'i22_uploads'
 branch_labels = None
 depends_on = None
 
