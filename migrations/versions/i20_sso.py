@@ -1,7 +1,7 @@
 """sso: the ID tokens apps exchanged, so none is exchanged twice
 
 Revision ID: i20_sso
-Revises: i22_uploads
+Revises: i23_agenda
 Create Date: 2026-12-01 20:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i20_sso'
-down_revision = 'i22_uploads'
+down_revision = 'i23_agenda'
 branch_labels = None
 depends_on = None
 
