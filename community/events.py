@@ -25,7 +25,6 @@ idea_created = signals.signal("idea.created")
 idea_vote_changed = signals.signal("idea.vote_changed")
 idea_status_changed = signals.signal("idea.status_changed")
 idea_merged = signals.signal("idea.merged")  # payload idea (the merged one), into (its target)
-meeting_accepted = signals.signal("meeting.accepted")  # payload meeting
 flag_created = signals.signal("flag.created")  # for the `moderation` room: payload flag, post
 user_suspended = signals.signal("user.suspended")  # their open sockets should close: payload user
 user_erased = signals.signal("user.erased")  # likewise, payload user (already nameless)
@@ -35,6 +34,10 @@ user_erased = signals.signal("user.erased")  # likewise, payload user (already n
 checkin_created = signals.signal("checkin.created")
 checkin_updated = signals.signal("checkin.updated")
 checkin_removed = signals.signal("checkin.removed")
+# The agenda changed (staff added, moved or removed a session): payload `event`, `change`
+# (created | updated | deleted) and `session` (for deleted: only its id is still meaningful).
+agenda_changed = signals.signal("agenda.changed")
+meeting_accepted = signals.signal("meeting.accepted")  # payload `event`, `meeting`
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"

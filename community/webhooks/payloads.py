@@ -67,7 +67,7 @@ def _checkin_created(event, attendee):
     return Message("checkin.created", {"event_id": event.id, "attendee": attendee})
 
 
-def _meeting_accepted(meeting):
+def _meeting_accepted(event, meeting):
     # The meeting's message stays between the two people.
     return Message("meeting.accepted", {"meeting": {
         "id": meeting.id, "event_id": meeting.event_id, "requester": _user_ref.dump(meeting.requester),
