@@ -19,6 +19,7 @@ from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..gatherings.calendar import forget_registrations
 from ..gatherings.meetings import forget_meeting_messages
+from ..gatherings.models import AvailabilitySlot, Contact, Participant, SessionAttendance
 from ..gatherings.presence import forget_checkins
 from ..markdown import MENTION
 from ..moderation import audit
@@ -68,7 +69,11 @@ def _erase(user: User, *, by: User, reason: str) -> None:
     audit.record(by, "user.erase", "user", user_id, reason=reason)
     db.session.execute(update(Invitation).where(or_(Invitation.email == user.email, Invitation.user_id == user_id))
                        .values(email=_tombstone_email(user_id)).execution_options(synchronize_session=False))
-    for table in (DeviceSession, UserInterest, Notification, Subscription, CategoryModerator):
+    # Badges, schedules and availability are the member's; scanned contacts go both ways.
+    db.session.execute(delete(Contact).where(or_(Contact.owner_id == user_id, Contact.contact_id == user_id))
+                       .execution_options(synchronize_session=False))
+    for table in (DeviceSession, UserInterest, Notification, Subscription, CategoryModerator, Participant,
+                  SessionAttendance, AvailabilitySlot):
         db.session.execute(delete(table).where(table.user_id == user_id).execution_options(synchronize_session=False))
     db.session.execute(update(Flag).where(Flag.user_id == user_id).values(text="")
                        .execution_options(synchronize_session=False))
