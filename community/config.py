@@ -105,6 +105,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
         # Meeting requests one attendee may send per event in 24 hours.
         "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        # Push endpoints and webhook URLs may be on loopback/private networks, over plain http
+        # (tests, on-premise installs). Never in a public deployment.
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": _flag("OUTBOUND_ALLOW_PRIVATE_NETWORKS", False),
         # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
         "JOBS_IMMEDIATE": False,
         "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
