@@ -34,7 +34,7 @@ MAX_URL = 2000
 
 
 class OutboundRefused(Exception):  # noqa: N818 (a refusal, by policy)
-    """The target is on a network the server must not reach (or its name does not resolve)."""
+    """The target is on a network the server must not reach: trying again will not help."""
 
 
 def private_networks_allowed() -> bool:
@@ -49,11 +49,9 @@ def is_public_address(address: str) -> bool:
 
 
 def resolve(host: str, port: int, allow_private: bool) -> list[str]:
-    """The addresses `host` resolves to now, all of them allowed, or OutboundRefused."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise OutboundRefused(f"{host} does not resolve") from error
+    """The addresses `host` resolves to now, all of them allowed, or OutboundRefused (a name
+    that does not resolve raises socket.gaierror, an OSError: that may pass)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not allow_private:
         # One bad address refuses the name: a name must not be a way to reach both worlds.
@@ -85,6 +83,8 @@ def check_url(url, field: str, *, resolve_now: bool = True) -> str:
             resolve(parts.hostname, port, allow_private)
         except OutboundRefused as refusal:
             raise ValidationFailed({field: f"This URL cannot be reached from here: {refusal}."}) from None
+        except (OSError, UnicodeError):
+            raise ValidationFailed({field: f"{parts.hostname} does not resolve."}) from None
     return url
 
 
