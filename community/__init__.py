@@ -15,6 +15,8 @@ from .jobs.views import bp as jobs_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
+from .push.keys import init_push
+from .push.views import bp as push_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
@@ -45,6 +47,7 @@ def configure_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     init_jobs(app)
+    init_push(app)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -56,3 +59,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
     app.register_blueprint(jobs_pages)
+    app.register_blueprint(push_pages)

@@ -1,5 +1,5 @@
 """The notifications page. Thin: parse, call a service, render."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..errors import NotFound
@@ -19,6 +19,12 @@ def target_url(notification: Notification) -> str:
     if notification.event_id is not None:
         return url_for("gatherings.meetings", event_id=notification.event_id)
     return url_for("notifications.index")
+
+
+def public_links():
+    """A request context on the public address, so links made outside a request (emails,
+    pushes) point at the site."""
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
 
 
 @bp.get("/notifications")
