@@ -15,6 +15,7 @@ pywebpush); refusals raise `OutboundRefused` before a single byte is sent.
 """
 import ipaddress
 import socket
+from email.utils import parsedate_to_datetime
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
+from .database import utcnow
 from .errors import ValidationFailed
 
 # (connect, read) seconds: a slow receiver holds a worker thread, never forever.
@@ -59,6 +61,19 @@ def resolve(host: str, port: int, allow_private: bool) -> list[str]:
         if refused:
             raise OutboundRefused(f"{host} resolves to a non-public address ({refused[0]})")
     return addresses
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header (seconds, or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max((parsedate_to_datetime(value) - utcnow()).total_seconds(), 0)
+    except (TypeError, ValueError):
+        return None
 
 
 def check_url(url, field: str, *, resolve_now: bool = True) -> str:

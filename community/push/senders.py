@@ -8,7 +8,6 @@ FCM and APNs messages pass through Google and Apple: they carry ids and a generi
 import json
 import threading
 import time
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,7 +20,6 @@ from google.oauth2 import service_account
 from pywebpush import WebPusher
 
 from .. import outbound
-from ..database import utcnow
 from ..jobs import GiveUp, RetryLater
 from . import keys
 
@@ -37,26 +35,13 @@ APNS_TOKEN_SECONDS = 40 * 60
 _CLIENTS = "roundtable.push_clients"
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """A `Retry-After` header (seconds, or an HTTP date) as seconds from now."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max((parsedate_to_datetime(value) - utcnow()).total_seconds(), 0)
-    except (TypeError, ValueError):
-        return None
-
-
 def _judge(status: int, headers, service: str, gone: bool = False) -> str:
     if 200 <= status < 300:
         return DELIVERED
     if status in (404, 410) or gone:
         return GONE
     if status == 429 or status >= 500:
-        raise RetryLater(f"{service} answered {status}", retry_after_seconds(headers.get("Retry-After")))
+        raise RetryLater(f"{service} answered {status}", outbound.retry_after_seconds(headers.get("Retry-After")))
     raise GiveUp(f"{service} refused the push: {status}")
 
 
