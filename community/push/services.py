@@ -20,8 +20,8 @@ from ..accounts.models import DeviceSession, User
 from ..database import db, dialect_insert, utcnow
 from ..errors import NotFound, ValidationFailed
 from ..notifications import services as notifications
+from ..notifications.links import public_links, target_url
 from ..notifications.models import Notification
-from ..notifications.views import public_links, target_url
 from ..threads.models import Post
 from . import keys, senders
 from .models import PushKind, PushSubscription
