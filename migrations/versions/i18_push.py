@@ -1,7 +1,7 @@
 """push: push subscriptions (Web Push, FCM, APNs), each of one session, and members' push choices.
 
 Revision ID: i18_push
-Revises: i18_jobs
+Revises: i22_reactions_solutions
 Create Date: 2026-12-01 21:00:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "i18_push"
-down_revision = "i18_jobs"
+down_revision = "i22_reactions_solutions"
 branch_labels = None
 depends_on = None
 
