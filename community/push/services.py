@@ -120,18 +120,6 @@ def do_unsubscribe_endpoint(actor: User, endpoint) -> None:
     events.commit()
 
 
-def remove_for_sessions(session_ids) -> None:
-    """Forget the subscriptions of these sessions (a list or a SELECT of ids); call inside the
-    transaction that ends them."""
-    db.session.execute(delete(PushSubscription).where(PushSubscription.session_id.in_(session_ids))
-                       .execution_options(synchronize_session=False))
-
-
-def remove_for_user(user_id: int) -> None:
-    db.session.execute(delete(PushSubscription).where(PushSubscription.user_id == user_id)
-                       .execution_options(synchronize_session=False))
-
-
 def _live_subscriptions(user_ids):
     return (select(PushSubscription.id, PushSubscription.user_id)
             .join(DeviceSession, DeviceSession.id == PushSubscription.session_id)
