@@ -10,6 +10,7 @@ from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.errors import AuthenticationFailed
 from community.extensions import jwt, limiter
+from community.privacy import erasure
 from community.responses import public, render_error
 from community.shapes import ProfileSchema
 
@@ -79,6 +80,11 @@ class MeUpdateSchema(Schema):
     push_replies = fields.Boolean()
     push_idea_updates = fields.Boolean()
     push_meetings = fields.Boolean()
+
+
+class EraseMeSchema(Schema):
+    password = fields.String(metadata={"description": "Your password, to confirm."})
+    confirm = fields.String(metadata={"description": "Members without a password (single sign-on): your email."})
 
 
 class TokensSchema(Schema):
@@ -174,6 +180,17 @@ def me():
 def update_me(changes):
     """Your email choices (sent only when the site has email configured) and push choices."""
     return accounts.do_update_notification_choices(viewer(), **changes)
+
+
+@bp.delete("/me")
+@bp.arguments(EraseMeSchema)
+@bp.response(204)
+@bp.error(409, description="You are the only admin.")
+@bp.error(422, description="No confirmation given, or a wrong one.")
+def erase_me(confirmation):
+    """Erase your account: your personal data goes, your posts stay as written by "Former member"
+    and your votes stay counted without a name. Every session ends at once."""
+    erasure.do_erase_me(viewer(), **confirmation)
 
 
 @bp.get("/me/sessions")

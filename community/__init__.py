@@ -15,6 +15,7 @@ from .jobs.views import bp as jobs_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
+from .privacy.views import bp as privacy_pages
 from .push.keys import init_push
 from .push.views import bp as push_pages
 from .search import schema as search_schema
@@ -60,3 +61,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(search_pages)
     app.register_blueprint(jobs_pages)
     app.register_blueprint(push_pages)
+    app.register_blueprint(privacy_pages)

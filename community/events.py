@@ -26,6 +26,7 @@ idea_vote_changed = signals.signal("idea.vote_changed")
 idea_status_changed = signals.signal("idea.status_changed")
 flag_created = signals.signal("flag.created")  # for the `moderation` room: payload flag, post
 user_suspended = signals.signal("user.suspended")  # their open sockets should close: payload user
+user_erased = signals.signal("user.erased")  # likewise, payload user (already nameless)
 # Attendee presence: payload `event` and `attendee`, the attendee's public view (never
 # coordinates). `attendee` is None for people counted but not listed by name; people who
 # chose to be hidden announce nothing at all.

@@ -40,7 +40,7 @@ def ensure(refusal: DomainError | None) -> None:
 
 def is_member(actor: Actor | None) -> bool:
     """A person signed in and not suspended (not the system)."""
-    return isinstance(actor, User) and not actor.is_suspended
+    return isinstance(actor, User) and actor.is_active
 
 
 def is_signed_in(actor: Actor | None) -> bool:
@@ -415,6 +415,12 @@ def can_restrict_user(actor: Actor | None, user: User) -> bool:
     if not is_staff(actor) or user.id == actor.id or user.role == Role.ADMIN:
         return False
     return user.role == Role.MEMBER or is_admin(actor)
+
+
+def can_erase_user(actor: Actor | None, user: User) -> bool:
+    """Admins erase members and moderators at their request (GDPR art. 17); an admin is erased
+    only by their own request, and never the last one."""
+    return is_admin(actor) and user.id != actor.id and user.role != Role.ADMIN and not user.is_erased
 
 
 def can_invite(actor: Actor | None, role: str) -> bool:

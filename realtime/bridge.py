@@ -93,8 +93,9 @@ def on_flag_created(sender, flag, post):
                                              "reason": str(flag.reason), "text": flag.text})
 
 
-def on_user_suspended(sender, user):
-    """Drop the member's sockets on this process now; the others' sweepers follow shortly."""
+def drop_sockets_of(sender, user):
+    """A member suspended or erased: drop their sockets on this process now; the others'
+    sweepers follow shortly."""
     for sid, connection in list(connections.items()):
         if connection.user_id == user.id:
             connections.pop(sid, None)
@@ -135,7 +136,8 @@ for _signal, _receiver in (
     (events.idea_vote_changed, on_idea_vote_changed),
     (events.idea_status_changed, on_idea_status_changed),
     (events.flag_created, on_flag_created),
-    (events.user_suspended, on_user_suspended),
+    (events.user_suspended, drop_sockets_of),
+    (events.user_erased, drop_sockets_of),
     (events.checkin_created, _on_presence("checkin.created")),
     (events.checkin_updated, _on_presence("checkin.updated")),
     (events.checkin_removed, _on_presence("checkin.removed")),
