@@ -1,5 +1,4 @@
-"""The web side of push: the service worker, the device switch and the push choices on the
-settings page. Thin: parse, call a service, answer."""
+"""The web side of push: the service worker and the push choices on the settings page. Thin: parse, call a service, answer."""
 from flask import Blueprint, current_app, flash, jsonify, redirect, request, send_from_directory, url_for
 from flask_login import current_user
 
@@ -23,23 +22,6 @@ def service_worker():
 @bp.get("/settings/push")
 def push_config():
     return jsonify(vapid_public_key=keys.public_key())
-
-
-@bp.post("/settings/push-subscriptions")
-def subscribe_this_browser():
-    """The switch on the settings page: the browser's PushSubscription, for this web session."""
-    from ..accounts.web_sign_in import current_web_session_id  # TEMP until issue 17 lands
-
-    subscription = services.do_subscribe(current_user, current_web_session_id(),
-                                         {**(request.get_json(silent=True) or {}), "kind": "webpush"})
-    return jsonify(id=subscription.id), 201
-
-
-@bp.post("/settings/push-subscriptions/remove")
-def unsubscribe_this_browser():
-    endpoint = (request.get_json(silent=True) or {}).get("endpoint")
-    services.do_unsubscribe_endpoint(current_user, endpoint)
-    return "", 204
 
 
 @bp.post("/settings/push")
