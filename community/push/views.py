@@ -1,4 +1,5 @@
-"""The web side of push: the service worker and the push choices on the settings page. Thin: parse, call a service, answer."""
+"""The web side of push: the service worker and the push choices on the settings page.
+Thin: parse, call a service, answer."""
 from flask import Blueprint, current_app, flash, jsonify, redirect, request, send_from_directory, url_for
 from flask_login import current_user
 
