@@ -15,12 +15,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import func, select, update
 
+from community.accounts.models import User
 from community.database import db, utcnow
 from community.jobs import services as jobs
 from community.jobs.models import Job
 from community.push.models import PushSubscription
 
-from .conftest import assert_error
+from .conftest import assert_error, count_queries
 from .factories import make_category, make_thread
 from .live_server import free_port
 from .push_services import Http2Service, PushService
@@ -344,3 +345,34 @@ def test_apns_gets_its_documented_http2_request_without_community_content(app, p
     apns.answers = [(410, {"content-type": "application/json"}, b'{"reason": "Unregistered"}')]
     post(api_as(people.member), thread.id, f"@{people.outsider.handle} again")
     assert otto.get("/api/v1/me/push-subscriptions").json["items"] == []
+
+
+def test_the_settings_page_sets_push_choices_and_the_service_worker_is_served(app, people, login_as, web):
+    worker = web.get("/service-worker.js")  # no sign-in: it holds no data
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert "showNotification" in worker.get_data(as_text=True)
+    worker.close()
+    browser = login_as(people.outsider)
+    page = browser.get("/settings/profile").get_data(as_text=True)
+    assert 'name="push_replies" checked' in page and 'name="push_meetings" checked' in page
+    assert browser.post("/settings/push", {"push_mentions": "on", "push_meetings": "on"}).status_code == 302
+    with app.app_context():
+        otto = db.session.get(User, people.outsider.id)
+        assert (otto.push_mentions, otto.push_replies, otto.push_idea_updates, otto.push_meetings) == (
+            True, False, False, True)
+    assert browser.get("/settings/push").json["vapid_public_key"]
+
+
+def test_listing_subscriptions_takes_the_same_queries_for_one_or_many(app, people, api_as, push_service):
+    otto = api_as(people.outsider)
+
+    def queries():
+        with app.app_context(), count_queries() as statements:
+            assert otto.get("/api/v1/me/push-subscriptions").status_code == 200
+        return len(statements)
+
+    subscribe(otto, push_service, "one")
+    one = queries()
+    for name in ("two", "three", "four"):
+        subscribe(otto, push_service, name)
+    assert queries() == one and len(otto.get("/api/v1/me/push-subscriptions").json["items"]) == 4
