@@ -52,14 +52,24 @@ def _clients() -> dict:
 # Web Push (RFC 8030 delivery, RFC 8291 aes128gcm, RFC 8292 VAPID)
 
 
+def _vapid_headers(vapid, audience: str) -> dict:
+    """The signed VAPID header for one push service, made once an hour (it is valid for 12)."""
+    clients = _clients()
+    with clients["lock"]:
+        headers, made = clients.setdefault("vapid", {}).get(audience, (None, 0.0))
+        if headers is None or time.time() - made > 3600:
+            claims = {"sub": current_app.config["VAPID_SUBJECT"], "aud": audience, "exp": int(time.time()) + 12 * 3600}
+            headers, made = vapid.sign(claims), time.time()
+            clients["vapid"][audience] = (headers, made)
+        return headers
+
+
 def send_webpush(subscription, payload: dict, topic: str) -> str:
     vapid = keys.vapid()
     if vapid is None:
         raise GiveUp("Web Push is off: VAPID_PRIVATE_KEY is not set")
     endpoint = urlsplit(subscription.address)
-    claims = {"sub": current_app.config["VAPID_SUBJECT"], "aud": f"{endpoint.scheme}://{endpoint.netloc}",
-              "exp": int(time.time()) + 12 * 3600}
-    headers = {**vapid.sign(claims), "Topic": topic, "Urgency": "high"}
+    headers = {**_vapid_headers(vapid, f"{endpoint.scheme}://{endpoint.netloc}"), "Topic": topic, "Urgency": "high"}
     pusher = WebPusher({"endpoint": subscription.address, "keys": {"p256dh": subscription.p256dh,
                                                                   "auth": subscription.auth}},
                        requests_session=outbound.session())
