@@ -21,6 +21,7 @@ from .push.views import bp as push_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
+from .uploads.views import bp as upload_pages
 from .web import register_web
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -59,6 +60,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
+    app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
     app.register_blueprint(push_pages)
     app.register_blueprint(privacy_pages)
