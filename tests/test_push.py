@@ -351,7 +351,6 @@ def test_the_settings_page_sets_push_choices_and_the_service_worker_is_served(ap
     worker = web.get("/service-worker.js")  # no sign-in: it holds no data
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
     assert "showNotification" in worker.get_data(as_text=True)
-    worker.close()
     browser = login_as(people.outsider)
     page = browser.get("/settings/profile").get_data(as_text=True)
     assert 'name="push_replies" checked' in page and 'name="push_meetings" checked' in page

@@ -1,6 +1,8 @@
 """The web side of push: the service worker and the push choices on the settings page.
 Thin: parse, call a service, answer."""
-from flask import Blueprint, current_app, flash, jsonify, redirect, request, send_from_directory, url_for
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from ..accounts import services as accounts
@@ -14,10 +16,8 @@ bp = Blueprint("push", __name__)
 @public
 def service_worker():
     """Served from the root so that it may show notifications for the whole site."""
-    response = send_from_directory(current_app.static_folder, "service-worker.js", mimetype="text/javascript",
-                                   max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    script = (Path(current_app.static_folder) / "service-worker.js").read_bytes()
+    return Response(script, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/settings/push")
