@@ -124,6 +124,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "APNS_ENDPOINT": (os.environ.get("APNS_ENDPOINT") or "https://api.push.apple.com").rstrip("/"),
         # Replies wait this long before their push, so a burst in one thread is one push.
         "PUSH_GROUP_SECONDS": float(os.environ.get("PUSH_GROUP_SECONDS") or 5),
+        # How long a meeting booked into a slot lasts, and how early both are reminded of it.
+        "MEETING_MINUTES": _positive_int("MEETING_MINUTES", 30),
+        "MEETING_REMINDER_MINUTES": _positive_int("MEETING_REMINDER_MINUTES", 15),
         # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
         "JOBS_IMMEDIATE": False,
         "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
