@@ -6,9 +6,9 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_jw
 from marshmallow import Schema, fields
 
 from community import rate_limits
-from community.accounts import device_sessions
+from community.accounts import device_sessions, oidc, sso
 from community.accounts import services as accounts
-from community.errors import AuthenticationFailed
+from community.errors import AuthenticationFailed, NotFound
 from community.extensions import jwt, limiter
 from community.privacy import erasure
 from community.responses import public, render_error
@@ -57,6 +57,12 @@ jwt.user_lookup_error_loader(lambda header, payload: _unauthorized("token_invali
 class LoginSchema(Schema):
     email = fields.String(required=True)
     password = fields.String(required=True)
+    device_name = fields.String(load_default="", metadata={"description": "Shown in the session list."})
+
+
+class OidcLoginSchema(Schema):
+    id_token = fields.String(required=True, metadata={
+        "description": "An ID token the app got from the single sign-on provider (authorization code flow with PKCE)."})
     device_name = fields.String(load_default="", metadata={"description": "Shown in the session list."})
 
 
@@ -143,6 +149,29 @@ def _login_account_key() -> str:
 def login(credentials):
     user = accounts.authenticate(credentials["email"], credentials["password"])
     return issue_tokens(user, credentials["device_name"])
+
+
+@bp.post("/auth/oidc")
+@bp.arguments(OidcLoginSchema)
+@bp.response(200, TokensSchema)
+@bp.error(401, description="The ID token is not valid (signature, issuer, audience, expiry), was used before, "
+                           "or its email is not verified.")
+@bp.error(403, description="Not a member, and neither an invitation nor an organization's domain lets them in; "
+                           "or suspended.")
+@bp.error(404, description="Single sign-on is not configured.")
+@bp.error(429, description="Too many attempts.")
+@bp.error(503, description="The provider does not answer (its keys could not be fetched).")
+@bp.doc(security=[])
+@limiter.limit(rate_limits.LOGIN)
+@public
+def oidc_login(body):
+    """Exchange an ID token from the single sign-on provider for a device session, like `/auth/login`."""
+    if not oidc.is_enabled():
+        raise NotFound("Single sign-on is not configured here.")
+    claims = oidc.check_app_id_token(body["id_token"])
+    user = sso.do_sign_in(sso.Identity.from_claims(claims),
+                          used_token=(oidc.token_digest(body["id_token"]), oidc.expires_at(claims)))
+    return issue_tokens(user, body["device_name"])
 
 
 @bp.post("/auth/refresh")

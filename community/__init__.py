@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config, freshness
+from .accounts import oidc
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
@@ -48,6 +49,7 @@ def configure_extensions(app: Flask) -> None:
     freshness.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
+    oidc.init_app(app)
     init_jobs(app)
     init_push(app)
 

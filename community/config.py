@@ -132,7 +132,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
         "DIGEST_HOUR": _hour("DIGEST_HOUR", 7),
     }
+    settings.update(_single_sign_on())
     settings.update(overrides)
+    _check_sign_in(settings)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(instance_path, demo)
     settings.setdefault("JWT_SECRET_KEY", os.environ.get("JWT_SECRET_KEY") or settings["SECRET_KEY"])
@@ -157,6 +159,33 @@ def _vapid_subject(settings: dict) -> str:
     if not subject.startswith(("mailto:", "https://")):
         raise ConfigurationError("VAPID_SUBJECT must be a mailto: or https:// URL.")
     return subject
+
+
+def _single_sign_on() -> dict:
+    """OpenID Connect: on when OIDC_ISSUER is set (see the README's single sign-on section)."""
+    return {
+        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/") or None,
+        "OIDC_CLIENT_ID": (os.environ.get("OIDC_CLIENT_ID") or "").strip() or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_DISPLAY_NAME": (os.environ.get("OIDC_DISPLAY_NAME") or "").strip() or "single sign-on",
+        "OIDC_MOBILE_CLIENT_IDS": [
+            client.strip() for client in (os.environ.get("OIDC_MOBILE_CLIENT_IDS") or "").split(",") if client.strip()],
+        "OIDC_SCOPES": (os.environ.get("OIDC_SCOPES") or "openid email profile").strip(),
+        "OIDC_SYNC_PROFILE": _flag("OIDC_SYNC_PROFILE", False),
+        # Tolerated clock difference with the provider when checking an ID token's times.
+        "OIDC_LEEWAY_SECONDS": _positive_int("OIDC_LEEWAY_SECONDS", 60),
+        # Who to ask for access, named on the page that turns away people with no place here.
+        "OIDC_ACCESS_CONTACT": (os.environ.get("OIDC_ACCESS_CONTACT") or "").strip(),
+        "PASSWORD_LOGIN": _flag("PASSWORD_LOGIN", True),
+    }
+
+
+def _check_sign_in(settings: dict) -> None:
+    if settings.get("OIDC_ISSUER") and not settings.get("OIDC_CLIENT_ID"):
+        raise ConfigurationError(
+            "OIDC_ISSUER is set but OIDC_CLIENT_ID is not: set the client id the provider gave you.")
+    if not settings.get("PASSWORD_LOGIN", True) and not settings.get("OIDC_ISSUER"):
+        raise ConfigurationError("PASSWORD_LOGIN=false needs single sign-on (OIDC_ISSUER): nobody else could sign in.")
 
 
 def _engine_options() -> dict:

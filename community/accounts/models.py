@@ -180,3 +180,13 @@ class DeviceSession(db.Model):
 
 
 Index("ix_device_sessions_user", DeviceSession.user_id, DeviceSession.id)
+
+
+class UsedIdToken(db.Model):
+    """An ID token an app exchanged for a session, kept until it expires so it cannot be
+    exchanged twice. Only its SHA-256 is stored."""
+
+    __tablename__ = "used_id_tokens"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,7 +1,7 @@
 """push: push subscriptions (Web Push, FCM, APNs), each of one session, and members' push choices.
 
 Revision ID: i18_push
-Revises: i23_agenda
+Revises: i20_sso
 Create Date: 2026-12-01 21:00:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "i18_push"
-down_revision = "i23_agenda"
+down_revision = "i20_sso"
 branch_labels = None
 depends_on = None
 
