@@ -179,7 +179,7 @@ def edit_profile():
 @bp.post("/settings/email")
 def email_settings():
     """Checkboxes: an unchecked box is not sent, so each form sends both choices."""
-    services.do_update_email_settings(current_user, email_mentions="email_mentions" in request.form,
-                                      email_digest="email_digest" in request.form)
+    services.do_update_notification_choices(current_user, email_mentions="email_mentions" in request.form,
+                                            email_digest="email_digest" in request.form)
     flash("Email choices saved.", "success")
     return redirect(url_for("accounts.edit_profile"))
