@@ -11,6 +11,7 @@ from community.database import db
 from community.gatherings.models import Checkin, MeetingRequest
 from community.moderation.models import AuditEntry
 from community.notifications.models import Notification
+from community.push.models import PushSubscription
 
 from .conftest import assert_error
 from .factories import PASSWORD, make_category, make_event, make_user
@@ -45,6 +46,7 @@ def test_erasing_yourself_removes_the_person_and_keeps_their_writing(app, people
     lookalike = member.post(f"/api/v1/threads/{thread['id']}/posts", {"body": "@zelda_quixotic2 is not her"}).json
     assert "/u/" in mention["body_html"]
     assert any(NAME in n["text"] for n in member.get("/api/v1/notifications").json["items"])
+    assert zelda_app.post("/api/v1/me/push-subscriptions", {"kind": "fcm", "token": "zelda-phone"}).status_code == 201
 
     assert_error(zelda_app.delete("/api/v1/me", json={}), 422)
     assert_error(zelda_app.delete("/api/v1/me", json={"password": "not my password"}), 422)
@@ -77,6 +79,7 @@ def test_erasing_yourself_removes_the_person_and_keeps_their_writing(app, people
         assert row.erased_at is not None and row.password_hash == ""
         assert db.session.scalars(select(DeviceSession).where(DeviceSession.user_id == zelda.id)).all() == []
         assert db.session.scalars(select(Notification).where(Notification.user_id == zelda.id)).all() == []
+        assert db.session.scalars(select(PushSubscription)).all() == []
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.erase"))
         assert (entry.actor_id, entry.target_id) == (zelda.id, zelda.id)
 

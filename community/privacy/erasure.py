@@ -25,6 +25,7 @@ from ..markdown import MENTION
 from ..moderation import audit
 from ..moderation.models import CategoryModerator, Flag
 from ..notifications.models import Notification, Subscription
+from ..push.models import PushSubscription
 from ..threads.models import Post, PostRevision
 from ..threads.services import render_post
 
@@ -72,8 +73,8 @@ def _erase(user: User, *, by: User, reason: str) -> None:
     # Badges, schedules and availability are the member's; scanned contacts go both ways.
     db.session.execute(delete(Contact).where(or_(Contact.owner_id == user_id, Contact.contact_id == user_id))
                        .execution_options(synchronize_session=False))
-    for table in (DeviceSession, UserInterest, Notification, Subscription, CategoryModerator, Participant,
-                  SessionAttendance, AvailabilitySlot):
+    for table in (PushSubscription, DeviceSession, UserInterest, Notification, Subscription, CategoryModerator,
+                  Participant, SessionAttendance, AvailabilitySlot):
         db.session.execute(delete(table).where(table.user_id == user_id).execution_options(synchronize_session=False))
     db.session.execute(update(Flag).where(Flag.user_id == user_id).values(text="")
                        .execution_options(synchronize_session=False))
