@@ -46,7 +46,10 @@ def test_erasing_yourself_removes_the_person_and_keeps_their_writing(app, people
     lookalike = member.post(f"/api/v1/threads/{thread['id']}/posts", {"body": "@zelda_quixotic2 is not her"}).json
     assert "/u/" in mention["body_html"]
     assert any(NAME in n["text"] for n in member.get("/api/v1/notifications").json["items"])
-    assert zelda_app.post("/api/v1/me/push-subscriptions", {"kind": "fcm", "token": "zelda-phone"}).status_code == 201
+    with app.app_context():
+        session_id = db.session.scalar(select(DeviceSession.id).where(DeviceSession.user_id == zelda.id))
+        db.session.add(PushSubscription(user_id=zelda.id, session_id=session_id, kind="fcm", address="zelda-phone"))
+        db.session.commit()
 
     assert_error(zelda_app.delete("/api/v1/me", json={}), 422)
     assert_error(zelda_app.delete("/api/v1/me", json={"password": "not my password"}), 422)
