@@ -14,6 +14,7 @@ from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.email import connect_mention_emails
 from .notifications.views import bp as notifications_pages
+from .organizations.views import bp as organization_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
@@ -53,3 +54,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
+    app.register_blueprint(organization_pages)
