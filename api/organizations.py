@@ -13,6 +13,8 @@ bp = api_blueprint("organizations", "Customer accounts (staff): engagement, the 
 class OrganizationSchema(Schema):
     id = fields.Integer()
     name = fields.String()
+    domains = fields.List(fields.String(), metadata={
+        "description": "Email domains whose people join this organization when they first sign in by SSO."})
     tier = fields.String(metadata={"description": "The vendor's tier for the account (free text; empty: none)."})
     weight = fields.Float(metadata={"description": "How much the account's demand weighs (>= 0), e.g. ARR in "
                                                    "thousands. Staff only: never shown to members."})
@@ -57,6 +59,7 @@ class OrganizationListArgsSchema(ListArgsSchema):
 
 
 class OrganizationPatchSchema(Schema):
+    domains = fields.List(fields.String(), metadata={"description": "Replaces the list; [] for none."})
     tier = fields.String()
     weight = fields.Float(validate=validate.Range(min=0), allow_nan=False)
     crm_id = fields.String(allow_none=True)

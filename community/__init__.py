@@ -4,15 +4,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config
+from . import config, freshness
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
 from .gatherings.views import bp as event_pages
 from .ideas.views import bp as ideas_pages
+from .jobs.queue import init_jobs
+from .jobs.views import bp as jobs_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
-from .notifications.email import connect_mention_emails
 from .notifications.views import bp as notifications_pages
 from .organizations.views import bp as organization_pages
 from .search import schema as search_schema
@@ -32,7 +33,6 @@ def create_app(settings: dict | None = None) -> Flask:
     configure_extensions(app)
     register_web(app)
     configure_blueprints(app)
-    connect_mention_emails()
     register_cli(app)
     return app
 
@@ -42,8 +42,10 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True,
                      include_name=search_schema.include_name, include_object=search_schema.include_object)
     csrf.init_app(app)
+    freshness.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
+    init_jobs(app)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -55,3 +57,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
     app.register_blueprint(organization_pages)
+    app.register_blueprint(jobs_pages)

@@ -1,10 +1,14 @@
 """Operator commands (names fixed by DESIGN.md)."""
+from datetime import timedelta
+
 import click
 from flask import Flask, url_for
 
 from .accounts import services as accounts
+from .database import refresh_planner_statistics
 from .demo import seed_demo_community
 from .errors import DomainError
+from .jobs import services as jobs
 from .notifications.email import email_enabled, send_digests
 from .organizations import importing
 
@@ -39,11 +43,33 @@ def register_cli(app: Flask) -> None:
         with app.test_request_context(base_url=base_url):
             click.echo(url_for("accounts.accept_invitation", token=token, _external=True))
 
+    @app.cli.command("org-domains")
+    @click.argument("organization")
+    @click.argument("domains", nargs=-1)
+    @click.option("--clear", is_flag=True, help="Remove all of the organization's domains.")
+    def org_domains(organization, domains, clear):
+        """Set the email DOMAINS of ORGANIZATION (an unknown name creates it): people whose
+        verified email is at one of them join it when they first sign in by single sign-on.
+        Without DOMAINS, print the current ones."""
+        if clear and domains:
+            raise click.UsageError("Give domains or --clear, not both.")
+        if not organization.strip():
+            raise click.UsageError("Name the organization.")
+        if domains or clear:
+            org = _fail_cleanly(lambda: accounts.do_set_organization_domains(
+                None, accounts.find_or_create_organization(organization), list(domains)))
+        else:
+            org = _fail_cleanly(lambda: accounts.find_organization(organization))
+        if org is None:
+            raise click.ClickException(f"No organization is named “{organization}”.")
+        click.echo(f"{org.name}: {', '.join(org.domains) or 'no domains'}")
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Fill an empty database with the demo community and print its logins."""
         for line in seed_demo_community():
             click.echo(line)
+        refresh_planner_statistics()
 
     @app.cli.command("send-digests")
     def send_digests_command():
@@ -69,3 +95,16 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(refused.message) from None
         for line in summary.lines():
             click.echo(line)
+
+    @app.cli.command("worker")
+    @click.option("--threads", default=4, show_default=True, help="Jobs run at the same time by this worker.")
+    def worker(threads):
+        """Run background jobs (emails, pushes, webhooks, digests) until stopped (SIGINT/SIGTERM).
+
+        Start as many as you like, on any machine that reaches the database and REDIS_URL."""
+        queue = jobs.current_queue()
+        if queue.huey.immediate:
+            raise click.ClickException("JOBS_IMMEDIATE runs each job in the process that commits it: no worker.")
+        recovered = jobs.sweep(lost_after=timedelta(0))
+        click.echo(f"Worker started with {threads} thread(s); {recovered} job(s) picked up from before.")
+        queue.consumer(threads).run()

@@ -26,6 +26,13 @@ def _positive_int(name: str, default: int) -> int:
     return int(value)
 
 
+def _hour(name: str, default: int) -> int:
+    value = (os.environ.get(name) or str(default)).strip()
+    if not value.isdigit() or int(value) > 23:
+        raise ConfigurationError(f"{name} must be an hour of the day (0 to 23, UTC), not {value!r}.")
+    return int(value)
+
+
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = (os.environ.get(name) or default).strip().lower()
     if value not in choices:
@@ -74,6 +81,8 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Where members reach the site: links in emails (and invitations printed by the CLI).
         "BASE_URL": (os.environ.get("ROUNDTABLE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # false: every request reads the database (to measure a cache miss, or to rule caches out).
+        "CACHE_ENABLED": _flag("CACHE_ENABLED", True),
         # A lost Redis must not take requests down: limits fall back to memory meanwhile.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -87,14 +96,19 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_NAME": "roundtable_session",
         "PERMANENT_SESSION_LIFETIME": 14 * 24 * 3600,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
-        # Pre-ping hands out only live connections, so a restarted PostgreSQL costs no request;
-        # the pool is sized for a gevent worker's concurrency (DB_POOL_SIZE).
+        # The pool hands out only live connections (community.extensions checks each at
+        # checkout without a round trip), so a restarted PostgreSQL costs no request; it is
+        # sized for a gevent worker's concurrency (DB_POOL_SIZE).
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
         "FLAG_AUTO_HIDE_THRESHOLD": _positive_int("FLAG_AUTO_HIDE_THRESHOLD", 3),
         # A check-in lapses after this long without an update from the attendee.
         "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
         # Meeting requests one attendee may send per event in 24 hours.
         "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
+        "JOBS_IMMEDIATE": False,
+        "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
+        "DIGEST_HOUR": _hour("DIGEST_HOUR", 7),
     }
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
@@ -102,13 +116,17 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
     settings.setdefault("JWT_SECRET_KEY", os.environ.get("JWT_SECRET_KEY") or settings["SECRET_KEY"])
     settings.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(minutes=15))
     settings.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=30))
+    # Without Redis the web process runs the jobs itself (`flask run`, the demo); with Redis,
+    # `flask worker` processes do (JOBS_IN_PROCESS=true runs them in the web process anyway).
+    settings.setdefault("JOBS_IN_PROCESS", _flag("JOBS_IN_PROCESS", not settings["REDIS_URL"])
+                        and not settings["JOBS_IMMEDIATE"])
     settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
 
 
 def _engine_options() -> dict:
     url = os.environ.get("DATABASE_URL") or ""
-    options = {"pool_pre_ping": True}
+    options = {}
     if url.startswith(("postgres", "postgresql")):
         options.update(pool_size=int(os.environ.get("DB_POOL_SIZE", "10")), max_overflow=20, pool_timeout=10)
     return options

@@ -94,6 +94,11 @@ def staff_categories_clause(actor: User | None, category_column=Thread.category_
     return category_column.in_(sorted(ids)) if ids else false()
 
 
+def can_manage_jobs(actor: User | None) -> bool:
+    """See background jobs (dead ones above all) and retry them: admins."""
+    return is_admin(actor)
+
+
 def can_moderate_anything(actor: User | None) -> bool:
     """Staff anywhere: may open the staff area (flag queue, audit log)."""
     return is_staff(actor) or bool(moderated_category_ids(actor))
@@ -279,10 +284,6 @@ def can_see_demand(actor: User | None) -> bool:
     return can_view_organizations(actor)
 
 
-def can_edit_organization(actor: User | None) -> bool:
-    return is_admin(actor)
-
-
 def can_own_accounts(user: User | None) -> bool:
     """Who may be an organization's account owner: a staff member."""
     return is_staff(user)
@@ -338,6 +339,12 @@ def can_invite(actor: User | None, role: str) -> bool:
     """Staff invite members; only admins make more staff."""
     if role == Role.MEMBER:
         return is_staff(actor)
+    return is_admin(actor)
+
+
+def can_edit_organization(actor: User | None) -> bool:
+    """An organization's settings (its email domains, which let people in by SSO, its tier,
+    weight, CRM id and account owner) are admins'."""
     return is_admin(actor)
 
 

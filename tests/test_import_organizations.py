@@ -48,7 +48,19 @@ def test_an_update_says_what_changed_reweighs_and_is_logged(app, tmp_path, peopl
         assert entry.actor_id is None and entry.after == {"weight": 75.0, "tier": "Gold"}
 
 
+def test_domains_import_with_their_rule(app, tmp_path):
+    result = run(app, tmp_path, 'name,domains\nAcme,"acme.com; Acme.co.uk"\n')
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Organization).where(Organization.name == "Acme")).domains == [
+            "acme.co.uk", "acme.com"]
+    taken = run(app, tmp_path, "name,domains,weight\nGlobex,globex.com,5\nInitech,acme.com,5\n")
+    assert taken.exit_code != 0 and "acme.com already belongs to Acme" in taken.output
+    assert set(organizations(app)) == {"Acme"}  # Globex was not created either
+
+
 @pytest.mark.parametrize(("content", "messages"), [
+    ("name,domains\nA,gmail.com\n", ["line 2: domains: gmail.com is a public email service"]),
     ("name,weight\nGood,1\nBad,-5\nWorse,lots\n,3\n",
      ["line 3: weight:", "line 4: weight:", "line 5: name: Give the organization's name."]),
     ("name,weight\nSame,1\nsame,2\n", ["line 3: name: 'same' is already on line 2."]),

@@ -88,6 +88,13 @@ def test_an_organizations_new_weight_reweighs_its_ideas_and_is_logged(app, peopl
                                                                         people.admin.id)
         assert entry.before["weight"] == 1 and entry.after["weight"] == 250
 
+    both = admin.patch(f"/api/v1/organizations/{people.acme.id}", {"domains": ["Acme.com", "acme.co.uk"], "weight": 9})
+    assert both.status_code == 200 and both.json["domains"] == ["acme.co.uk", "acme.com"] and both.json["weight"] == 9
+    taken = admin.patch(f"/api/v1/organizations/{people.globex.id}", {"domains": ["acme.com"], "weight": 7})
+    assert_error(taken, 409, "domain_taken")
+    assert admin.get(f"/api/v1/organizations/{people.globex.id}").json["weight"] == 1  # all or nothing
+    assert_error(admin.patch(f"/api/v1/organizations/{people.acme.id}", {"domains": ["gmail.com"]}), 422)
+    admin.patch(f"/api/v1/organizations/{people.acme.id}", {"weight": 250})
     assert_error(moderator.patch(f"/api/v1/organizations/{people.acme.id}", {"weight": 3}), 403)
     assert_error(member.patch(f"/api/v1/organizations/{people.acme.id}", {"weight": 3}), 404)
     for bad in ({"weight": -1}, {"weight": "lots"}, {"account_owner_id": people.member.id}, {"tier": "x" * 41}):
@@ -323,7 +330,7 @@ def test_account_pages_ask_a_bounded_number_of_queries(app, people, make):
         assert len(page_queries(app, people.admin.id, path)) == queries, path
     with app.app_context(), count_queries() as statements:
         organizations.list_accounts(db.session.get(User, people.admin.id), limit=50)
-    assert len(statements) == 2  # the member, then one statement for the page
+    assert len(statements) == 3  # the member, one statement for the page, one for their domains
 
 
 def test_account_pages_show_engagement_and_export_csv(app, people, api_as, login_as, make):
@@ -353,7 +360,7 @@ def test_account_pages_show_engagement_and_export_csv(app, people, api_as, login
     assert chart.mimetype == "image/svg+xml" and b"<svg" in chart.data
     assert "script-src" not in chart.headers["Content-Security-Policy"]
     rows = list(csv.reader(io.StringIO(staff.get("/organizations.csv").get_data(as_text=True))))
-    assert rows[0][:4] == ["id", "name", "tier", "weight"] and {"Acme", "Globex"} <= {row[1] for row in rows[1:]}
+    assert rows[0][:5] == ["id", "name", "domains", "tier", "weight"] and {"Acme", "Globex"} <= {row[1] for row in rows[1:]}
     ideas_csv = list(csv.reader(io.StringIO(staff.get(f"/organizations/{people.globex.id}/ideas.csv")
                                             .get_data(as_text=True))))
     assert ideas_csv[1][1:5] == ["Dark mode", "open", "1", "critical"]

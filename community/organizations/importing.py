@@ -10,15 +10,16 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from .. import events
+from ..accounts import services as accounts
 from ..accounts.models import Organization
-from ..database import db
+from ..database import db, refresh_planner_statistics
 from ..errors import DomainError, ValidationFailed
 from . import services
 
-COLUMNS = ("name", "tier", "weight", "crm_id")
+COLUMNS = ("name", "domains", "tier", "weight", "crm_id")
 MAX_NAME = 120
 
 
@@ -63,7 +64,8 @@ def _check_name(value: str) -> str:
     return name
 
 
-CHECKS = {"tier": services.check_tier, "weight": services.check_weight, "crm_id": services.check_crm_id}
+CHECKS = {"domains": lambda cell: accounts.check_domains(services.split_domains(cell)), "tier": services.check_tier,
+          "weight": services.check_weight, "crm_id": services.check_crm_id}
 
 
 def read_rows(data: bytes) -> list[Row]:
@@ -116,6 +118,17 @@ def read_rows(data: bytes) -> list[Row]:
     return rows
 
 
+def _apply(organization: Organization, values: dict) -> dict:
+    """Set one row's values (domains through their own rule, which keeps a domain to one
+    organization); returns what changed."""
+    values = dict(values)
+    domains = values.pop("domains", None)
+    changed = {}
+    if domains is not None and accounts.set_organization_domains(None, organization, domains):
+        changed["domains"] = domains
+    return {**changed, **services.apply_changes(None, organization, values)}
+
+
 def import_organizations(data: bytes, *, progress: Callable[[list], Iterable] = lambda rows: rows) -> Summary:
     """Create or update the file's organizations in one transaction (logged in the audit log as
     the system's doing, a new weight reweighing the organization's ideas). `progress` wraps the
@@ -132,22 +145,23 @@ def import_organizations(data: bytes, *, progress: Callable[[list], Iterable] = 
                 organization = Organization(name=row.name, name_key=row.name.casefold(), tier="", weight=1.0)
                 db.session.add(organization)
                 db.session.flush()
-                services.apply_changes(None, organization, dict(row.values))
+                _apply(organization, row.values)
                 summary.created.append(row.name)
                 continue
-            changed = services.apply_changes(None, organization, dict(row.values))
+            changed = _apply(organization, row.values)
             if changed:
                 summary.updated.append((organization.name, changed))
             else:
                 summary.unchanged += 1
         events.commit()
+    except DomainError as error:  # a domain another organization holds: still all or nothing
+        events.rollback()
+        raise ImportRefused([f"{error.message} {' '.join(getattr(error, 'fields', {}).values())}".strip()]) from None
     except Exception:
         events.rollback()
         raise
-    if db.session.get_bind().dialect.name == "postgresql":
+    if summary.created or summary.updated:
         # Many new or reweighed rows at once: fresh statistics, so the planner's choices for the
         # account pages and the demand sort fit the new data at once.
-        db.session.execute(text("ANALYZE organizations"))
-        db.session.execute(text("ANALYZE ideas"))
-        db.session.commit()
+        refresh_planner_statistics()
     return summary

@@ -6,13 +6,15 @@ and account owner. An organization's weight weighs its demand for ideas; changin
 every idea the organization wants in the same transaction.
 """
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Float, String, cast, func, literal, select, union_all, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from .. import events, permissions
+from ..accounts import services as accounts
 from ..accounts.models import Organization, User
 from ..database import db, utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed, check_fields
@@ -31,10 +33,15 @@ MAX_WEIGHT = 1e12
 RECENT_THREADS = 10
 RECENT_VOTES = 10
 ACTIVITY_WEEKS = 52
-EDITABLE_FIELDS = ("tier", "weight", "crm_id", "account_owner_id")
+EDITABLE_FIELDS = ("domains", "tier", "weight", "crm_id", "account_owner_id")
 
 
 # Checks
+
+
+def split_domains(text) -> list:
+    """Domains as people type them in one field or CSV cell: separated by commas, semicolons or spaces."""
+    return [part for part in re.split(r"[,;\s]+", text) if part] if isinstance(text, str) else text
 
 
 def check_organization_sort(sort: str | None) -> str:
@@ -162,7 +169,8 @@ def _accounts_query(since: datetime):
     figures = _figures(since).subquery("figures")
     owner = aliased(User, name="owner")
     query = (select(Organization, figures, owner).join(figures, figures.c.organization_id == Organization.id)
-             .outerjoin(owner, owner.id == Organization.account_owner_id))
+             .outerjoin(owner, owner.id == Organization.account_owner_id)
+             .options(selectinload(Organization.domain_rows)))
     return query, figures
 
 
@@ -358,8 +366,9 @@ def _reweigh(organization: Organization) -> None:
 
 
 def do_update_organization(actor: User, organization_id: int, changes: dict) -> Account:
-    """Change an organization's tier, weight, CRM id or account owner (admins only); logged in
-    the audit log, and a new weight reweighs the organization's ideas at once."""
+    """Change an organization's email domains, tier, weight, CRM id or account owner (admins
+    only), all in one transaction; logged in the audit log, and a new weight reweighs the
+    organization's ideas at once."""
     if not permissions.can_edit_organization(actor):
         if permissions.can_view_organizations(actor):
             raise Forbidden("Only admins change customer accounts.")
@@ -367,9 +376,11 @@ def do_update_organization(actor: User, organization_id: int, changes: dict) -> 
     organization = db.session.get(Organization, organization_id)
     if organization is None:
         raise NotFound("No such organization.")
-    checks = {"tier": check_tier, "weight": check_weight, "crm_id": check_crm_id,
-              "account_owner_id": check_account_owner}
+    checks = {"domains": accounts.check_domains, "tier": check_tier, "weight": check_weight,
+              "crm_id": check_crm_id, "account_owner_id": check_account_owner}
     values = check_fields(**{name: (checks[name], value) for name, value in changes.items() if name in checks})
+    if "domains" in values:
+        accounts.set_organization_domains(actor, organization, values.pop("domains"))
     apply_changes(actor, organization, values)
     events.commit()
     return access_account(actor, organization.id)

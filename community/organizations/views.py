@@ -34,12 +34,12 @@ def csv_response(filename: str, header: list[str], rows) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-ACCOUNT_COLUMNS = ["id", "name", "tier", "weight", "crm_id", "account_owner", "member_count", "active_members_30d",
-                   "posts_30d", "ideas_voted", "event_attendance", "last_active_at"]
+ACCOUNT_COLUMNS = ["id", "name", "domains", "tier", "weight", "crm_id", "account_owner", "member_count",
+                   "active_members_30d", "posts_30d", "ideas_voted", "event_attendance", "last_active_at"]
 
 
 def _account_row(account) -> list:
-    return [account.id, account.name, account.tier, account.weight, account.crm_id,
+    return [account.id, account.name, " ".join(account.domains), account.tier, account.weight, account.crm_id,
             account.account_owner.display_name if account.account_owner else "", account.member_count,
             account.active_members_30d, account.posts_30d, account.ideas_voted, account.event_attendance,
             account.last_active_at]
@@ -78,6 +78,8 @@ def organization(organization_id: int):
 @bp.post("/organizations/<int:organization_id>")
 def update(organization_id: int):
     changes = {name: request.form.get(name) for name in services.EDITABLE_FIELDS if name in request.form}
+    if "domains" in changes:
+        changes["domains"] = services.split_domains(changes["domains"])
     try:
         services.do_update_organization(current_user, organization_id, changes)
     except ValidationFailed as failure:
