@@ -140,8 +140,9 @@ def test_staff_vote_for_a_member_once_logged_told_and_shown(app, people, api_as,
         assert (entry.target_type, entry.target_id, entry.reason) == ("idea", idea["id"], "From the QBR call")
         assert entry.after["member_id"] == people.member.id
         told = db.session.scalar(select(Notification).where(Notification.user_id == people.member.id,
-                                                            Notification.kind == "idea_vote_added"))
-        assert "Moe Moderator added your vote" in told.text and told.idea_id == idea["id"]
+                                                            Notification.kind == "idea_vote_by_staff"))
+        assert told.text == 'Moe Moderator added your vote for "Scheduled CSV exports" (Critical): From the QBR call'
+        assert told.idea_id == idea["id"]
     page = login_as(people.member).get(f"/ideas/{idea['id']}").get_data(as_text=True)
     assert "Added by staff" in page and "Moe Moderator added your vote" in page
 
@@ -149,6 +150,14 @@ def test_staff_vote_for_a_member_once_logged_told_and_shown(app, people, api_as,
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.action == "idea.vote_removed")) == 1
+    # The author had voted themselves: staff only mark how important it is to them.
+    author_vote = f"/api/v1/ideas/{idea['id']}/votes/{people.outsider.id}"
+    assert staff.put(author_vote, {"importance": "important"}).json["vote_count"] == 1
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc())) == "idea.vote_importance"
+        told = db.session.scalar(select(Notification.text).where(Notification.user_id == people.outsider.id,
+                                                                 Notification.kind == "idea_vote_by_staff"))
+        assert told == 'Moe Moderator marked your vote for "Scheduled CSV exports" as important.'
     assert_error(member.put(f"/api/v1/ideas/{idea['id']}/votes/{people.outsider.id}"), 403)
     assert_error(staff.put(f"/api/v1/ideas/{idea['id']}/votes/{people.admin.id}"), 409, "not_a_customer")
     assert_error(staff.put(f"/api/v1/ideas/{idea['id']}/votes/999999"), 404)
@@ -360,7 +369,8 @@ def test_account_pages_show_engagement_and_export_csv(app, people, api_as, login
     assert chart.mimetype == "image/svg+xml" and b"<svg" in chart.data
     assert "script-src" not in chart.headers["Content-Security-Policy"]
     rows = list(csv.reader(io.StringIO(staff.get("/organizations.csv").get_data(as_text=True))))
-    assert rows[0][:5] == ["id", "name", "domains", "tier", "weight"] and {"Acme", "Globex"} <= {row[1] for row in rows[1:]}
+    assert rows[0][:5] == ["id", "name", "domains", "tier", "weight"]
+    assert {"Acme", "Globex"} <= {row[1] for row in rows[1:]}
     ideas_csv = list(csv.reader(io.StringIO(staff.get(f"/organizations/{people.globex.id}/ideas.csv")
                                             .get_data(as_text=True))))
     assert ideas_csv[1][1:5] == ["Dark mode", "open", "1", "critical"]

@@ -77,6 +77,7 @@ class VoteState:
     vote_count: int
     voter_org_count: int
     has_voted: bool
+    change: str | None = None  # what a vote on a member's behalf did: added, removed, importance or None
 
 
 IMPORTANCE_LABELS = {Importance.NICE_TO_HAVE: "Nice to have", Importance.IMPORTANT: "Important",
@@ -589,20 +590,24 @@ def do_vote_for(actor: User, idea_id: int, user_id: int, voted: bool, importance
         raise _closed(idea)
     member = _access_voter(actor, idea, user_id)
     values = check_fields(importance=(check_importance, importance), reason=(check_proxy_reason, reason))
+    had_voted = db.session.scalar(select(IdeaVote.id).where(IdeaVote.idea_id == idea.id,
+                                                            IdeaVote.user_id == member.id)) is not None
     state, changed = _set_vote(member, idea, voted, values["importance"], cast_by=actor)
+    change = None
     if changed:
-        vote = db.session.scalar(select(IdeaVote).where(IdeaVote.idea_id == idea.id, IdeaVote.user_id == member.id))
-        audit.record(actor, "idea.vote_added" if voted else "idea.vote_removed", "idea", idea.id,
-                     category_id=idea.thread.category_id, reason=values["reason"],
-                     after={"member_id": member.id, "member": member.display_name,
-                            "importance": vote.importance if vote else None})
-        notify([member], "idea_vote_added" if voted else "idea_vote_removed", actor=actor, thread=idea.thread,
-               idea_id=idea.id,
-               text=(f'{actor.display_name} added your vote for "{idea.title}"' if voted
-                     else f'{actor.display_name} withdrew your vote for "{idea.title}"')
-               + (f": {values['reason']}" if values["reason"] else "."))
+        change = "importance" if voted and had_voted else "added" if voted else "removed"
+        importance = values["importance"] or Importance.NICE_TO_HAVE
+        audit.record(actor, f"idea.vote_{change}", "idea", idea.id, category_id=idea.thread.category_id,
+                     reason=values["reason"], after={"member_id": member.id, "member": member.display_name,
+                                                     "importance": importance if voted else None})
+        text = {"added": f'{actor.display_name} added your vote for "{idea.title}" ({importance_label(importance)})',
+                "importance": f'{actor.display_name} marked your vote for "{idea.title}" as '
+                              f"{importance_label(importance).lower()}",
+                "removed": f'{actor.display_name} withdrew your vote for "{idea.title}"'}[change]
+        notify([member], "idea_vote_by_staff", actor=actor, thread=idea.thread, idea_id=idea.id,
+               text=text + (f": {values['reason']}" if values["reason"] else "."))
     events.commit()
-    return VoteState(state.vote_count, state.voter_org_count, has_voted=voted)
+    return VoteState(state.vote_count, state.voter_org_count, has_voted=voted, change=change)
 
 
 # Writes

@@ -98,6 +98,14 @@ def vote(idea_id: int):
     return redirect(safe_next_url(request.form.get("next"), url_for("ideas.idea", idea_id=idea_id)))
 
 
+PROXY_VOTE_FLASHES = {
+    "added": "Vote added for {name}: they are told, and it is in the audit log.",
+    "importance": "{name} had voted already: the importance of their vote is changed, and they are told.",
+    "removed": "Vote of {name} withdrawn: they are told, and it is in the audit log.",
+    None: "Nothing to change: {name}'s vote was already so.",
+}
+
+
 @bp.post("/ideas/<int:idea_id>/votes")
 @limiter.limit(rate_limits.VOTE, key_func=signed_in_user_key)
 def vote_for(idea_id: int):
@@ -105,12 +113,11 @@ def vote_for(idea_id: int):
     voted = request.form.get("vote") != "0"
     try:
         member = services.find_member(request.form.get("member"))
-        services.do_vote_for(current_user, idea_id, member.id, voted, request.form.get("importance") or None,
-                             request.form.get("reason"))
+        state = services.do_vote_for(current_user, idea_id, member.id, voted, request.form.get("importance") or None,
+                                     request.form.get("reason"))
     except ValidationFailed as failure:
         return _render_idea(idea_id, failure.fields, request.form, 422)
-    flash(f"Vote {'added for' if voted else 'withdrawn for'} {member.display_name}; they are told, and it is in "
-          "the audit log.", "success")
+    flash(PROXY_VOTE_FLASHES[state.change].format(name=member.display_name), "success")
     return redirect(url_for("ideas.idea", idea_id=idea_id))
 
 
