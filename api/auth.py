@@ -10,9 +10,11 @@ from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.errors import AuthenticationFailed
 from community.extensions import jwt, limiter
-from community.web import public, render_error
+from community.privacy import erasure
+from community.responses import public, render_error
+from community.shapes import ProfileSchema
 
-from .common import ListArgsSchema, ProfileSchema, api_blueprint, page_schema, viewer
+from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
 bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in member and their devices.")
 
@@ -23,8 +25,10 @@ bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in memb
 @jwt.token_in_blocklist_loader
 def _is_revoked(jwt_header, jwt_payload) -> bool:
     """Revoked unless its device session is live (one query, which also loads the user)."""
-    session = device_sessions.load_live_device_session(jwt_payload.get("sid"))
-    if session is None or str(session.user_id) != jwt_payload.get("sub"):
+    subject = jwt_payload.get("sub")
+    user_id = int(subject) if isinstance(subject, str) and subject.isdigit() else None
+    session = device_sessions.load_live_device_session(jwt_payload.get("sid"), user_id)
+    if session is None:
         return True
     g.device_session = session
     return False
@@ -68,6 +72,11 @@ class MeSchema(ProfileSchema):
 class MeUpdateSchema(Schema):
     email_mentions = fields.Boolean()
     email_digest = fields.Boolean()
+
+
+class EraseMeSchema(Schema):
+    password = fields.String(metadata={"description": "Your password, to confirm."})
+    confirm = fields.String(metadata={"description": "Members without a password (single sign-on): your email."})
 
 
 class TokensSchema(Schema):
@@ -163,6 +172,17 @@ def me():
 def update_me(changes):
     """Your email choices (sent only when the site has email configured)."""
     return accounts.do_update_email_settings(viewer(), **changes)
+
+
+@bp.delete("/me")
+@bp.arguments(EraseMeSchema)
+@bp.response(204)
+@bp.error(409, description="You are the only admin.")
+@bp.error(422, description="No confirmation given, or a wrong one.")
+def erase_me(confirmation):
+    """Erase your account: your personal data goes, your posts stay as written by "Former member"
+    and your votes stay counted without a name. Every session ends at once."""
+    erasure.do_erase_me(viewer(), **confirmation)
 
 
 @bp.get("/me/sessions")

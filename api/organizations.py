@@ -4,8 +4,9 @@ from marshmallow import Schema, fields, validate
 
 from community.ideas.models import IdeaStatus, Importance
 from community.organizations import services
+from community.shapes import UserRefSchema
 
-from .common import Id, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, viewer
+from .common import Id, ListArgsSchema, api_blueprint, page_schema, viewer
 
 bp = api_blueprint("organizations", "Customer accounts (staff): engagement, the ideas each wants, weights.")
 

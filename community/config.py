@@ -91,6 +91,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "info").upper(),
         "REALTIME_SWEEP_SECONDS": float(os.environ.get("REALTIME_SWEEP_SECONDS") or 20),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Uploads (images and PDFs) are larger than any form: their routes raise the limit to this.
+        "UPLOAD_MAX_BYTES": _positive_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+        "UPLOADS_DIR": os.environ.get("UPLOADS_DIR") or os.path.join(instance_path, "uploads"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "roundtable_session",

@@ -16,6 +16,7 @@ thread_created = signals.signal("thread.created")
 thread_updated = signals.signal("thread.updated")
 post_created = signals.signal("post.created")
 post_updated = signals.signal("post.updated")
+post_reactions_changed = signals.signal("post.reactions_changed")  # payload post, reactions (counts)
 user_joined = signals.signal("user.joined")
 notification_created = signals.signal("notification.created")
 # Ideas: payloads carry `idea`; vote changes add `vote_count` and `voter_org_count`, status
@@ -25,6 +26,7 @@ idea_vote_changed = signals.signal("idea.vote_changed")
 idea_status_changed = signals.signal("idea.status_changed")
 flag_created = signals.signal("flag.created")  # for the `moderation` room: payload flag, post
 user_suspended = signals.signal("user.suspended")  # their open sockets should close: payload user
+user_erased = signals.signal("user.erased")  # likewise, payload user (already nameless)
 # Attendee presence: payload `event` and `attendee`, the attendee's public view (never
 # coordinates). `attendee` is None for people counted but not listed by name; people who
 # chose to be hidden announce nothing at all.

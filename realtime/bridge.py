@@ -2,35 +2,26 @@
 
 Every push carries `type`, its own unique `id`, `ts`, `room` and `seq` (one more than the
 room's previous push, so a client sees a gap and catches up through the API's `?since=`).
-Payloads reuse the API's output schemas, without the per-viewer `can_*` flags.
+Payloads are the shapes the API answers with (`community.shapes`), without the per-viewer parts.
 """
 import logging
 import uuid
 
 from flask import current_app
 
-from api.common import Can
-from api.ideas import IdeaSchema
-from api.notifications import NotificationSchema
-from api.threads import PostSchema, ThreadSchema
 from community import events
 from community.database import utcnow
 from community.extensions import socketio
+from community.shapes import IdeaSchema, NotificationSchema, PostSchema, ThreadSchema, without_viewer_fields
 
 from .models import next_seq
 from .state import REALTIME_EXTENSION, connections
 
 logger = logging.getLogger(__name__)
 
-def _broadcast(schema_class, *per_viewer: str):
-    """A schema for pushes to a whole room: without the per-viewer `can_*` flags and fields."""
-    flags = [name for name, field in schema_class._declared_fields.items() if isinstance(field, Can)]
-    return schema_class(exclude=[*flags, *per_viewer])
-
-
-_thread_schema = _broadcast(ThreadSchema, "last_read_post_id", "unread_count")
-_post_schema = _broadcast(PostSchema, "hidden_reason")
-_idea_schema = _broadcast(IdeaSchema, "has_voted", "organizations")
+_thread_schema = without_viewer_fields(ThreadSchema, "last_read_post_id", "unread_count")
+_post_schema = without_viewer_fields(PostSchema, "hidden_reason", "my_reactions")
+_idea_schema = without_viewer_fields(IdeaSchema, "has_voted", "importance", "vote_cast_by", "organizations")
 _notification_schema = NotificationSchema()
 
 
@@ -78,6 +69,11 @@ def on_post_updated(sender, thread, post):
     push(f"thread:{thread.id}", "post.updated", **_post_fields(post))
 
 
+def on_post_reactions_changed(sender, post, reactions):
+    push(f"thread:{post.thread_id}", "post.reactions_changed", post_id=post.id, thread_id=post.thread_id,
+         reactions=reactions)
+
+
 def on_idea_created(sender, idea):
     push("ideas", "idea.created", idea=_idea_schema.dump(idea))
 
@@ -97,8 +93,9 @@ def on_flag_created(sender, flag, post):
                                              "reason": str(flag.reason), "text": flag.text})
 
 
-def on_user_suspended(sender, user):
-    """Drop the member's sockets on this process now; the others' sweepers follow shortly."""
+def drop_sockets_of(sender, user):
+    """A member suspended or erased: drop their sockets on this process now; the others'
+    sweepers follow shortly."""
     for sid, connection in list(connections.items()):
         if connection.user_id == user.id:
             connections.pop(sid, None)
@@ -133,12 +130,14 @@ for _signal, _receiver in (
     (events.thread_updated, on_thread_updated),
     (events.post_created, on_post_created),
     (events.post_updated, on_post_updated),
+    (events.post_reactions_changed, on_post_reactions_changed),
     (events.notification_created, on_notification_created),
     (events.idea_created, on_idea_created),
     (events.idea_vote_changed, on_idea_vote_changed),
     (events.idea_status_changed, on_idea_status_changed),
     (events.flag_created, on_flag_created),
-    (events.user_suspended, on_user_suspended),
+    (events.user_suspended, drop_sockets_of),
+    (events.user_erased, drop_sockets_of),
     (events.checkin_created, _on_presence("checkin.created")),
     (events.checkin_updated, _on_presence("checkin.updated")),
     (events.checkin_removed, _on_presence("checkin.removed")),

@@ -25,19 +25,42 @@ def do_start_device_session(user: User, device_name: str | None, refresh_jti: st
     return session
 
 
-def load_live_device_session(session_id) -> DeviceSession | None:
-    """The session with its user, if it was not revoked; marks it seen now and then."""
-    if not isinstance(session_id, int):
+def live_device_sessions_clause():
+    """SQL twin of `DeviceSession.is_live`, for checking many sessions at once."""
+    return DeviceSession.revoked_at.is_(None)
+
+
+def load_live_device_session(session_id, user_id) -> DeviceSession | None:
+    """The live session `session_id` of member `user_id`, with the member (and their moderator
+    assignments) in the same query; None if it is unknown, revoked or someone else's.
+
+    The one check of a device's token, for API requests and socket connects alike (the socket
+    sweep asks `live_device_sessions_clause` about many at once). It only reads: authentication
+    writes nothing; `do_mark_seen` records the visit after the request.
+    """
+    if not isinstance(session_id, int) or not isinstance(user_id, int):
         return None
     session = db.session.get(DeviceSession, session_id,
                              options=[permissions.with_moderator_assignments(DeviceSession.user)])
-    if session is None or not session.is_live:
+    if session is None or not session.is_live or session.user_id != user_id:
         return None
-    now = utcnow()
-    if now - session.last_seen_at > LAST_SEEN_RESOLUTION:
-        session.last_seen_at = now
-        events.commit()
     return session
+
+
+def do_mark_seen(session_id: int, last_seen_at) -> None:
+    """Record that the device was used, at most every few minutes (`last_seen_at` as read when
+    its token was checked, so a request that committed need not reload it). One UPDATE that does
+    nothing if another request just did it, in its own transaction after the request's."""
+    now = utcnow()
+    if now - last_seen_at <= LAST_SEEN_RESOLUTION:
+        return
+    db.session.execute(
+        update(DeviceSession)
+        .where(DeviceSession.id == session_id, DeviceSession.last_seen_at < now - LAST_SEEN_RESOLUTION)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    events.commit()
 
 
 def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> DeviceSession:

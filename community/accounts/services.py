@@ -5,11 +5,12 @@ import secrets
 import unicodedata
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import events, permissions
+from ..actors import Actor
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..moderation import audit
@@ -178,7 +179,7 @@ def find_organization_by_email(email: str) -> Organization | None:
                              .where(OrganizationDomain.domain == domain))
 
 
-def do_set_organization_domains(actor: User | None, organization: Organization, domains) -> Organization:
+def do_set_organization_domains(actor: Actor, organization: Organization, domains) -> Organization:
     """Replace the organization's email domains; audit-logged. `actor` None is the operator at
     the command line. A domain of another organization is refused: it belongs to one only."""
     set_organization_domains(actor, organization, domains)
@@ -189,7 +190,7 @@ def do_set_organization_domains(actor: User | None, organization: Organization, 
 def set_organization_domains(actor: User | None, organization: Organization, domains) -> bool:
     """`do_set_organization_domains` inside the caller's transaction (an account's other settings
     change with it, an import changes many): returns whether the domains changed."""
-    if actor is not None and not permissions.can_edit_organization(actor):
+    if not permissions.can_edit_organization(actor):
         raise Forbidden("Only admins change an organization's domains.")
     domains = check_domains(domains)
     holders = db.session.execute(
@@ -230,6 +231,25 @@ def find_users_by_handle(handles) -> list[User]:
     """The members with these handles (lower case); unknown handles find nobody."""
     handles = sorted(handles)
     return list(db.session.scalars(select(User).where(User.handle.in_(handles)))) if handles else []
+
+
+MENTION_SUGGESTIONS = 8
+
+
+def list_mention_candidates(actor: User, prefix: str, readable_by=None) -> list[User]:
+    """Members whose handle or name starts with `prefix`, for the composer's @ autocomplete:
+    active members other than the writer; with `readable_by(user)` (a thread's read rule) only
+    those a mention would reach."""
+    prefix = (prefix or "").strip().lstrip("@").lower()[:32]
+    if not permissions.is_signed_in(actor) or not prefix:
+        return []
+    now = utcnow()
+    query = (select(User).where(or_(User.handle.startswith(prefix, autoescape=True),
+                                    func.lower(User.display_name).startswith(prefix, autoescape=True)),
+                                User.id != actor.id, permissions.not_suspended_clause(now))
+             .order_by(User.handle).limit(MENTION_SUGGESTIONS * 3))
+    found = [user for user in db.session.scalars(query) if readable_by is None or readable_by(user)]
+    return found[:MENTION_SUGGESTIONS]
 
 
 def do_create_admin(email: str, password: str, display_name: str | None = None) -> User:
@@ -311,14 +331,14 @@ def do_update_email_settings(actor: User, *, email_mentions: bool | None = None,
 # Invitations
 
 
-def do_invite(actor: User | None, email: str, organization: str | None = None,
+def do_invite(actor: Actor, email: str, organization: str | None = None,
               role: str | None = None) -> tuple[Invitation, str]:
     """Invite someone by email; returns the invitation and its one-time token.
 
-    `actor` None means the operator at the command line, who may invite anyone.
+    The operator at the command line invites as `SYSTEM`, who may invite anyone.
     """
     role = check_role(role)
-    if actor is not None and not permissions.can_invite(actor, role):
+    if not permissions.can_invite(actor, role):
         raise Forbidden("You may not invite members with that role.")
     email = check_email(email)
     if find_user_by_email(email) is not None:
@@ -329,7 +349,7 @@ def do_invite(actor: User | None, email: str, organization: str | None = None,
         organization=find_or_create_organization(organization),
         role=role,
         token_hash=hash_token(token),
-        invited_by_id=actor.id if actor else None,
+        invited_by_id=actor.id,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
     db.session.add(invitation)

@@ -103,3 +103,14 @@ def list_meetings(actor: User, event_id: int, *, cursor: str | None = None, limi
         or_(MeetingRequest.requester_id == actor.id, MeetingRequest.recipient_id == actor.id))
     return MEETINGS_KEYSET.paginate(query, cursor, check_limit(limit))
 
+
+
+def forget_meeting_messages(user: User) -> None:
+    """For a member's erasure (inside its transaction): the messages they sent go, and requests
+    still waiting for an answer, to or from them, are declined."""
+    involved = or_(MeetingRequest.requester_id == user.id, MeetingRequest.recipient_id == user.id)
+    db.session.execute(update(MeetingRequest).where(involved, MeetingRequest.status == MeetingStatus.PENDING)
+                       .values(status=MeetingStatus.DECLINED, responded_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(MeetingRequest).where(MeetingRequest.requester_id == user.id).values(message="")
+                       .execution_options(synchronize_session=False))

@@ -211,3 +211,14 @@ def do_check_out(actor: User, event_id: int) -> None:
         _announce_presence(event, before, None)
     events.commit()
 
+
+
+def forget_checkins(user: User) -> None:
+    """Delete a member's check-ins, for their erasure, announcing a departure where others saw
+    them (the member is already nameless by then). Call inside the erasure's transaction."""
+    now = utcnow()
+    for checkin in db.session.scalars(select(Checkin).where(Checkin.user_id == user.id).with_for_update(of=Checkin)):
+        before = _public_state(checkin, now)
+        if before is not None:
+            _announce_presence(db.session.get(Event, checkin.event_id), before, None)
+        db.session.delete(checkin)

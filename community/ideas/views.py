@@ -62,7 +62,7 @@ def _render_idea(idea_id: int, errors: dict | None = None, form=None, status: in
     demand = (services.list_demand(current_user, idea.id, limit=MAX_LIMIT)
               if permissions.can_see_demand(current_user) else None)
     return render_template("ideas/idea.html", idea=idea, comments=comments, merged_into=merged_into,
-                           first_post_id=idea.post_id, answer_statuses=ANSWER_STATUSES, demand=demand,
+                           answer_statuses=ANSWER_STATUSES, demand=demand,
                            importances=list(Importance), errors=errors or {}, form=form or {}), status
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .. import events
 from ..accounts import services as accounts
 from ..accounts.models import Organization
+from ..actors import SYSTEM
 from ..database import db, refresh_planner_statistics
 from ..errors import DomainError, ValidationFailed
 from . import services
@@ -124,9 +125,9 @@ def _apply(organization: Organization, values: dict) -> dict:
     values = dict(values)
     domains = values.pop("domains", None)
     changed = {}
-    if domains is not None and accounts.set_organization_domains(None, organization, domains):
+    if domains is not None and accounts.set_organization_domains(SYSTEM, organization, domains):
         changed["domains"] = domains
-    return {**changed, **services.apply_changes(None, organization, values)}
+    return {**changed, **services.apply_changes(SYSTEM, organization, values)}
 
 
 def import_organizations(data: bytes, *, progress: Callable[[list], Iterable] = lambda rows: rows) -> Summary:

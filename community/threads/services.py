@@ -8,7 +8,8 @@ from sqlalchemy.orm import contains_eager
 
 from .. import events, permissions
 from ..accounts.models import User
-from ..accounts.services import check_not_silenced, find_users_by_handle
+from ..accounts.services import check_not_silenced, find_users_by_handle, list_mention_candidates
+from ..actors import Actor
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..markdown import mentioned_handles, render_markdown
@@ -16,6 +17,7 @@ from ..moderation import audit
 from ..notifications import subscriptions
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
+from ..uploads import services as uploads
 from . import reading
 from .models import Category, Post, PostRevision, Thread
 
@@ -23,6 +25,7 @@ MAX_TITLE_LENGTH = 200
 MIN_TITLE_LENGTH = 3
 MAX_BODY_LENGTH = 50_000
 THREAD_SORTS = ("activity", "new", "top")
+CATEGORY_KINDS = ("discussion", "support")
 
 THREAD_KEYSETS = {
     "activity": Keyset(
@@ -119,9 +122,10 @@ def access_post(actor: User | None, post_id: int) -> Post:
 
 
 def list_threads(actor: User | None, *, category_id: int | None = None, sort: str | None = None,
-                 cursor: str | None = None, limit=None) -> Page[Thread]:
+                 cursor: str | None = None, limit=None, unsolved: bool = False) -> Page[Thread]:
     """Threads the actor may read, newest activity first (or newest, or most replied).
-    Within one category, pinned threads come first."""
+    Within one category, pinned threads come first. `unsolved` keeps the questions of support
+    categories that have no solution yet."""
     keysets = THREAD_KEYSETS if category_id is None else PINNED_FIRST_KEYSETS
     keyset = keysets[check_sort(sort)]
     limit = check_limit(limit)
@@ -131,6 +135,8 @@ def list_threads(actor: User | None, *, category_id: int | None = None, sort: st
     if category_id is not None:
         access_category(actor, category_id)
         query = query.where(Thread.category_id == category_id)
+    if unsolved:
+        query = query.where(Category.kind == "support", Thread.solution_post_id.is_(None))
     return keyset.paginate(query, cursor, limit)
 
 
@@ -173,9 +179,35 @@ def count_threads_by_category(actor: User | None) -> dict[int, int]:
 
 
 def render_post(body: str) -> tuple[str, list[User]]:
-    """A post body's HTML, with its @mentions linked to the members they name, and those members."""
+    """A post body's HTML, with its @mentions linked to the members they name (and its uploaded
+    images sized, so pages reserve their space), and those members."""
     mentioned = find_users_by_handle(mentioned_handles(body))
-    return render_markdown(body, {user.handle: user.id for user in mentioned}), mentioned
+    sizes = uploads.image_sizes(uploads.referenced_uploads(body))
+    return render_markdown(body, {user.handle: user.id for user in mentioned}, sizes), mentioned
+
+
+def preview(actor: User, body: str | None) -> str:
+    """What a post with this body would show, rendered exactly as posting renders it."""
+    if not permissions.can_participate(actor):
+        raise Forbidden("You cannot write posts.")
+    return render_post(check_body(body))[0]
+
+
+def mention_candidates(actor: User, prefix: str, *, thread_id: int | None = None,
+                       category_id: int | None = None) -> list[User]:
+    """Members the actor may mention where they write: only those who can read it."""
+    if thread_id is not None:
+        thread = access_thread(actor, thread_id)
+        return list_mention_candidates(actor, prefix, lambda user: permissions.can_read_thread(user, thread))
+    if category_id is not None:
+        category = access_category(actor, category_id)
+        return list_mention_candidates(actor, prefix, lambda user: permissions.can_read_category(user, category))
+    return list_mention_candidates(actor, prefix)
+
+
+def _link_uploads(post: Post) -> None:
+    """Readers of the post may fetch the uploads it shows; call after the post is flushed."""
+    uploads.link_uploads(post, uploads.referenced_uploads(post.body))
 
 
 def _notify_mentions(actor: User, thread: Thread, post: Post, mentioned: list[User]) -> None:
@@ -205,6 +237,7 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
     post = Post(thread=thread, author=author, body=body, body_html=body_html, created_at=now)
     db.session.add_all([thread, post])
     db.session.flush()
+    _link_uploads(post)
     subscriptions.watch(author, thread)
     reading.mark_read(author, thread, post)
     _notify_mentions(author, thread, post, mentioned)
@@ -218,10 +251,7 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
 def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
     thread = access_thread(actor, thread_id)
     check_not_silenced(actor)
-    if thread.deleted_at is not None:
-        raise Conflict("This thread is deleted: it takes no new replies.", code="thread_deleted")
-    if not permissions.can_reply(actor, thread):
-        raise Conflict("This thread is locked: it takes no new replies.", code="thread_locked")
+    permissions.ensure_can_reply(actor, thread)
     body = check_body(body)
     now = utcnow()
     body_html, mentioned = render_post(body)
@@ -235,6 +265,7 @@ def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
+    _link_uploads(post)
     subscriptions.watch(actor, thread)
     reading.mark_read(actor, thread, post)  # one has read what one wrote
     _notify_mentions(actor, thread, post, mentioned)
@@ -267,6 +298,7 @@ def do_edit_post(actor: User, post_id: int, body: str | None) -> Post:
         post.body = body
         post.edited_at = now
         post.editor_id = actor.id
+        _link_uploads(post)
         _notify_mentions(actor, post.thread, post, [user for user in mentioned if user.handle not in already_mentioned])
         events.announce(events.post_updated, thread=post.thread, post=post)
     events.commit()
@@ -310,10 +342,12 @@ def do_set_category_subscription(actor: User, category_id: int, level: str | Non
     return subscriptions.level_of(actor, category=category)
 
 
-def do_create_category(actor: User | None, name: str | None, description: str | None = "",
-                       staff_only: bool = False, position: int | None = None) -> Category:
-    """`actor` None means the operator (CLI, demo seed)."""
-    if actor is not None and not permissions.can_manage_categories(actor):
+def do_create_category(actor: Actor, name: str | None, description: str | None = "",
+                       staff_only: bool = False, position: int | None = None, kind: str | None = None) -> Category:
+    kind = kind or "discussion"
+    if kind not in CATEGORY_KINDS:
+        raise ValidationFailed({"kind": "Use discussion or support."})
+    if not permissions.can_manage_categories(actor):
         raise Forbidden("Only admins manage categories.")
     name = " ".join((name or "").split())
     if not name or len(name) > 80:
@@ -323,27 +357,20 @@ def do_create_category(actor: User | None, name: str | None, description: str | 
     if position is None:
         position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
     category = Category(name=name, description=(description or "").strip(), staff_only=bool(staff_only),
-                        position=position)
+                        position=position, kind=kind)
     db.session.add(category)
     events.commit()
     return category
 
 
-def first_post_id(thread_id: int) -> int | None:
-    """The post that opened the thread: it goes only with the thread itself."""
-    return db.session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread_id))
-
-
 def do_delete_post(actor: User, post_id: int) -> Post:
     """Soft-delete a reply. The first post carries its thread and goes only with it."""
     post = access_post(actor, post_id)
-    if not permissions.can_delete_post(actor, post):
-        raise Forbidden("You may not delete this post.")
-    if first_post_id(post.thread_id) == post.id:
-        raise Conflict("The first post carries the thread; it cannot be deleted on its own.",
-                       code="first_post")
+    permissions.ensure_can_delete_post(actor, post)
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
+    if post.thread.solution_post_id == post.id:
+        post.thread.solution_post_id = None  # a deleted reply solves nothing any more
     db.session.execute(
         update(Thread).where(Thread.id == post.thread_id).values(reply_count=Thread.reply_count - 1)
         .execution_options(synchronize_session=False)
@@ -373,11 +400,7 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
         values["title"] = check_title(changes["title"])
     if "category_id" in changes:
         category = access_category(actor, changes["category_id"])
-        if category.id != thread.category_id and category.purpose is not None:
-            raise Conflict("Threads cannot be moved into that category: its threads start elsewhere "
-                           "(the ideas board starts a thread with each idea).", code="category_reserved")
-        if not permissions.can_move_thread_to(actor, thread, category):
-            raise Forbidden("You may only move threads into categories you moderate.")
+        permissions.ensure_can_move_thread_to(actor, thread, category)
         values["category_id"] = category.id
     for flag in THREAD_SWITCHES:
         if flag in changes:
@@ -408,10 +431,7 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
 def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Thread:
     """Soft-delete a thread: members lose it everywhere; its staff can restore it."""
     thread = access_thread(actor, thread_id)
-    if not permissions.can_delete_thread(actor, thread):
-        if permissions.can_moderate_thread(actor, thread):
-            raise Conflict("This thread is already deleted.", code="already_deleted")
-        raise Forbidden("Only staff delete threads.")
+    permissions.ensure_can_delete_thread(actor, thread)
     thread.deleted_at = utcnow()
     thread.deleted_by_id = actor.id
     reason = (reason or "").strip()
@@ -426,13 +446,40 @@ def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Th
 
 def do_restore_thread(actor: User, thread_id: int) -> Thread:
     thread = access_thread(actor, thread_id)
-    if not permissions.can_restore_thread(actor, thread):
-        if permissions.can_moderate_thread(actor, thread):
-            raise Conflict("This thread is not deleted.", code="not_deleted")
-        raise Forbidden("Only staff restore threads.")
+    permissions.ensure_can_restore_thread(actor, thread)
     thread.deleted_at = None
     thread.deleted_by_id = None
     audit.record(actor, "thread.restore", "thread", thread.id, category_id=thread.category_id)
+    events.announce(events.thread_updated, thread=thread)
+    events.commit()
+    return thread
+
+
+def do_set_solution(actor: User, thread_id: int, post_id: int | None) -> Thread:
+    """Mark a reply as the solution of a support question (None: unmark), telling its author."""
+    thread = access_thread(actor, thread_id)
+    if not permissions.can_mark_solution(actor, thread):
+        if thread.category.kind != "support":
+            raise Conflict("Only questions in support categories have solutions.", code="not_a_question")
+        raise Forbidden("Only the one who asked, or the category's staff, marks the solution.")
+    post = None
+    if post_id is not None:
+        post = access_post(actor, post_id)
+        if post.thread_id != thread.id:
+            raise NotFound("No such post in this thread.")
+        if post.is_first:
+            raise Conflict("The question cannot be its own solution.", code="first_post")
+        if post.deleted_at is not None or post.hidden_at is not None:
+            raise Conflict("A deleted or hidden post cannot be the solution.", code="post_unavailable")
+    if thread.solution_post_id == (post.id if post else None):
+        return thread
+    thread.solution_post_id = post.id if post else None
+    if actor.id != thread.author_id:
+        audit.record(actor, "thread.solution" if post else "thread.unsolve", "thread", thread.id,
+                     category_id=thread.category_id, after={"solution_post_id": thread.solution_post_id})
+    if post is not None:
+        notify([post.author], "solution", actor=actor, thread=thread, post_id=post.id,
+               text=f'{actor.display_name} marked your answer as the solution of "{thread.title}"')
     events.announce(events.thread_updated, thread=thread)
     events.commit()
     return thread

@@ -1,13 +1,14 @@
 """Web pages for categories, threads and posts. Thin: parse, call a service, render."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import permissions, rate_limits
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..notifications import subscriptions
+from ..uploads.views import accepts_uploads, markdown_for, store
 from ..web import form_int, signed_in_user_key
-from . import reading, services
+from . import reactions, reading, services
 
 bp = Blueprint("threads", __name__)
 
@@ -16,6 +17,11 @@ SUBSCRIPTION_FLASHES = {
     "mute": "Muted: you will not be notified of activity here (mentions still reach you).",
     None: "Notifications back to the default.",
 }
+
+
+@bp.app_context_processor
+def _reaction_choices():
+    return {"reaction_choices": reactions.REACTIONS, "reaction_names": reactions.REACTION_NAMES}
 
 
 @bp.get("/")
@@ -31,9 +37,10 @@ def index():
 @bp.get("/c/<int:category_id>")
 def category(category_id: int):
     category = services.access_category(current_user, category_id)
+    unsolved = category.kind == "support" and request.args.get("unsolved") == "1"
     page = services.list_threads(current_user, category_id=category.id, sort=request.args.get("sort"),
-                                 cursor=request.args.get("cursor"), limit=request.args.get("limit"))
-    return render_template("threads/category.html", category=category, page=page,
+                                 cursor=request.args.get("cursor"), limit=request.args.get("limit"), unsolved=unsolved)
+    return render_template("threads/category.html", category=category, page=page, unsolved=unsolved,
                            sort=request.args.get("sort") or "activity", sorts=services.THREAD_SORTS,
                            subscription=subscriptions.level_of(current_user, category=category))
 
@@ -45,7 +52,18 @@ def category_subscription(category_id: int):
     return redirect(url_for("threads.category", category_id=category_id))
 
 
+def _body_with_attachment() -> str:
+    """The form's message, with the file attached to it (if one was chosen) shown at its end:
+    how browsers without JavaScript add an image to a post."""
+    body = request.form.get("body") or ""
+    file = request.files.get("file")
+    if file is not None and file.filename:
+        body = f"{body.rstrip()}\n\n{markdown_for(store(current_user, file))}".strip()
+    return body
+
+
 @bp.route("/c/<int:category_id>/new", methods=["GET", "POST"])
+@accepts_uploads
 @limiter.limit(rate_limits.WRITE, methods=["POST"], key_func=signed_in_user_key)
 @limiter.limit(rate_limits.WRITE, methods=["POST"])
 def new_thread(category_id: int):
@@ -54,7 +72,7 @@ def new_thread(category_id: int):
     if request.method == "POST":
         try:
             thread = services.do_create_thread(current_user, category.id, request.form.get("title"),
-                                               request.form.get("body"))
+                                               _body_with_attachment())
         except ValidationFailed as failure:
             errors = failure.fields
         else:
@@ -78,11 +96,12 @@ def thread(thread_id: int):
 
 
 def _render_thread(thread, page, errors=None, form=None, first_unread=None, resumed=False):
+    reactions.attach(current_user, page.items)
     # Staff get the categories they may move the thread to; nobody else needs that query.
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
     return render_template("threads/thread.html", thread=thread, page=page, errors=errors or {}, form=form or {},
-                           first_post_id=services.first_post_id(thread.id), categories=categories,
+                           categories=categories,
                            subscription=subscriptions.level_of(current_user, thread=thread),
                            first_unread=first_unread, resumed=resumed)
 
@@ -108,15 +127,39 @@ def thread_subscription(thread_id: int):
 def post_fragment(post_id: int):
     """One post rendered for the viewer, for live pages that were told it appeared or changed."""
     post = services.access_post(current_user, post_id)
-    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id))
+    reactions.attach(current_user, [post])
+    return render_template("threads/_post.html", post=post, thread=post.thread)
+
+
+@bp.post("/p/<int:post_id>/reactions/<reaction>")
+@limiter.limit(rate_limits.VOTE, key_func=signed_in_user_key)
+def react(post_id: int, reaction: str):
+    """One click adds or withdraws a reaction (`on`: 1 or 0); static/reactions.js sends it
+    without leaving the page and gets the new counts back as JSON."""
+    summary = reactions.do_react(current_user, post_id, reaction, on=request.form.get("on") != "0")
+    if request.accept_mimetypes.best == "application/json":
+        return summary.as_dict()
+    post = services.access_post(current_user, post_id)
+    return redirect(url_for("threads.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
+
+
+@bp.post("/t/<int:thread_id>/solution")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+def solution(thread_id: int):
+    """Mark a reply as the solution (`post_id`), or with an empty `post_id` unmark it."""
+    post_id = form_int("post_id") if request.form.get("post_id") else None
+    services.do_set_solution(current_user, thread_id, post_id)
+    flash("Marked as the solution." if post_id else "The solution mark is removed.", "success")
+    return redirect(url_for("threads.thread", thread_id=thread_id))
 
 
 @bp.post("/t/<int:thread_id>/reply")
+@accepts_uploads
 @limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
 @limiter.limit(rate_limits.WRITE)
 def reply(thread_id: int):
     try:
-        post = services.do_reply(current_user, thread_id, request.form.get("body"))
+        post = services.do_reply(current_user, thread_id, _body_with_attachment())
     except ValidationFailed as failure:
         thread = reading.load_reading_state(current_user, services.access_thread(current_user, thread_id))
         page = services.list_posts(current_user, thread.id)
@@ -186,3 +229,21 @@ def delete_post(post_id: int):
     post = services.do_delete_post(current_user, post_id)
     flash("Post deleted.", "info")
     return redirect(url_for("threads.thread", thread_id=post.thread_id))
+
+
+@bp.post("/preview")
+@limiter.limit(rate_limits.PREVIEW, key_func=signed_in_user_key)
+def preview():
+    """The composer's preview: the body rendered by the same renderer as a posted one."""
+    return render_template("threads/_preview.html", body_html=services.preview(current_user, request.form.get("body")))
+
+
+@bp.get("/mentions")
+def mentions():
+    """The composer's @ autocomplete: members who could read what is being written."""
+    thread_id = request.args.get("thread_id", type=int)
+    category_id = request.args.get("category_id", type=int)
+    people = services.mention_candidates(current_user, request.args.get("q", ""), thread_id=thread_id,
+                                         category_id=category_id)
+    return jsonify(items=[{"handle": user.handle, "display_name": user.display_name,
+                           "organization": user.organization_name} for user in people])
