@@ -108,6 +108,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
         # Meeting requests one attendee may send per event in 24 hours.
         "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        # How long a meeting booked into a slot lasts, and how early both are reminded of it.
+        "MEETING_MINUTES": _positive_int("MEETING_MINUTES", 30),
+        "MEETING_REMINDER_MINUTES": _positive_int("MEETING_REMINDER_MINUTES", 15),
         # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
         "JOBS_IMMEDIATE": False,
         "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
