@@ -15,6 +15,7 @@ from . import (
     moderation,
     notifications,
     organizations,
+    push,
     search,
     threads,
     uploads,
@@ -24,7 +25,7 @@ from .errors import ErrorSchema, register_errors
 
 # One module per resource, each with its token-guarded blueprint `bp`.
 RESOURCES = (auth, threads, users, notifications, ideas, moderation, events, agenda, contacts, search, jobs, uploads,
-             organizations)
+             push, organizations)
 
 
 class RoundtableApi(Api):

@@ -6,7 +6,7 @@ as its number of organizations. Merged ideas count nothing from now on (their vo
 idea they were merged into), so their counters and tallies are emptied.
 
 Revision ID: i21_accounts
-Revises: i23_agenda
+Revises: i18_push
 Create Date: 2026-12-01 20:30:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i21_accounts'
-down_revision = 'i23_agenda'
+down_revision = 'i18_push'
 branch_labels = None
 depends_on = None
 
