@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from .accounts.models import Role, User
 from .actors import SYSTEM, Actor
 from .database import db
-from .errors import Conflict, DomainError, Forbidden
+from .errors import Conflict, DomainError, Forbidden, NotFound
 from .gatherings.models import Checkin, Event, LocationSharing, MeetingRequest, MeetingStatus, Visibility, WhoMayAsk
 from .ideas.models import Idea, IdeaStatus
 from .moderation.models import CategoryModerator, Flag
@@ -40,7 +40,7 @@ def ensure(refusal: DomainError | None) -> None:
 
 def is_member(actor: Actor | None) -> bool:
     """A person signed in and not suspended (not the system)."""
-    return isinstance(actor, User) and not actor.is_suspended
+    return isinstance(actor, User) and actor.is_active
 
 
 def is_signed_in(actor: Actor | None) -> bool:
@@ -55,6 +55,11 @@ def not_suspended_clause(now: datetime):
 def is_staff(actor: Actor | None) -> bool:
     """Staff everywhere: moderators and admins."""
     return actor is SYSTEM or is_member(actor) and actor.role in (Role.MODERATOR, Role.ADMIN)
+
+
+def staff_clause(now: datetime):
+    """SQL twin of `is_staff` at `now`, on a query of User."""
+    return and_(User.role.in_([Role.MODERATOR, Role.ADMIN]), not_suspended_clause(now))
 
 
 def is_admin(actor: Actor | None) -> bool:
@@ -347,10 +352,13 @@ def can_change_idea_status(actor: Actor | None, idea: Idea) -> bool:
 
 
 def can_merge_idea(actor: Actor | None, idea: Idea) -> bool:
+    """The one merge rule, for the service and the `can_merge` flag alike: staff of the ideas
+    board (category moderators of it included) merge an idea that is not merged already."""
     return can_change_idea_status(actor, idea)
 
 
 def can_unmerge_idea(actor: Actor | None, idea: Idea) -> bool:
+    """The one unmerge rule, for the service and the `can_unmerge` flag alike."""
     return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
             and idea.status == IdeaStatus.MERGED)
 
@@ -358,6 +366,30 @@ def can_unmerge_idea(actor: Actor | None, idea: Idea) -> bool:
 def can_see_idea_organizations(actor: Actor | None) -> bool:
     """Everyone sees how many customer organizations want an idea; only staff see which."""
     return is_staff(actor)
+
+
+def can_vote_for_members(actor: Actor | None, idea: Idea) -> bool:
+    """Staff add or withdraw a customer's vote on their behalf (after a call, a support ticket),
+    on an idea still open to votes."""
+    return is_staff(actor) and can_read_idea(actor, idea) and idea.is_open
+
+
+# Customer accounts: the vendor's view of organizations. Weights, tiers, CRM ids and account
+# owners are for staff; members never see them, nor rank by them.
+
+
+def can_view_organizations(actor: Actor | None) -> bool:
+    """The account pages, an idea's demand, and each organization's weight."""
+    return is_staff(actor)
+
+
+def can_see_demand(actor: Actor | None) -> bool:
+    return can_view_organizations(actor)
+
+
+def can_own_accounts(user: User | None) -> bool:
+    """Who may be an organization's account owner: a staff member."""
+    return is_staff(user)
 
 
 def can_moderate_post(actor: Actor | None, post: Post) -> bool:
@@ -417,6 +449,12 @@ def can_restrict_user(actor: Actor | None, user: User) -> bool:
     return user.role == Role.MEMBER or is_admin(actor)
 
 
+def can_erase_user(actor: Actor | None, user: User) -> bool:
+    """Admins erase members and moderators at their request (GDPR art. 17); an admin is erased
+    only by their own request, and never the last one."""
+    return is_admin(actor) and user.id != actor.id and user.role != Role.ADMIN and not user.is_erased
+
+
 def can_invite(actor: Actor | None, role: str) -> bool:
     """Staff invite members; only admins make more staff."""
     if role == Role.MEMBER:
@@ -424,8 +462,15 @@ def can_invite(actor: Actor | None, role: str) -> bool:
     return is_admin(actor)
 
 
+def can_sign_in_with_password(user: User, password_login: bool) -> bool:
+    """With `PASSWORD_LOGIN=false` members sign in by single sign-on only; admins keep their
+    password, so a broken provider never locks everyone out."""
+    return password_login or user.role == Role.ADMIN
+
+
 def can_edit_organization(actor: Actor | None) -> bool:
-    """An organization's settings (its email domains, which let people in by SSO) are admins'."""
+    """An organization's settings (its email domains, which let people in by SSO, its tier,
+    weight, CRM id and account owner) are admins'."""
     return is_admin(actor)
 
 
@@ -448,6 +493,19 @@ def can_manage_events(actor: Actor | None) -> bool:
 
 def can_check_in(actor: Actor | None, event: Event, now: datetime) -> bool:
     return can_read_event(actor, event) and event.is_on(now)
+
+
+def refusal_to_register(actor: Actor | None, event: Event, now: datetime) -> DomainError | None:
+    """Why the actor may not register for the event, or None if they may."""
+    if not can_read_event(actor, event):
+        return NotFound("No such event.")
+    if event.ends_at <= now:
+        return Conflict("This event is over.", code="event_over")
+    return None
+
+
+def can_register(actor: Actor | None, event: Event, now: datetime) -> bool:
+    return refusal_to_register(actor, event, now) is None
 
 
 def is_listed(checkin: Checkin) -> bool:
@@ -499,6 +557,16 @@ def can_read_meeting(actor: Actor | None, meeting: MeetingRequest) -> bool:
     return is_member(actor) and actor.id in (meeting.requester_id, meeting.recipient_id)
 
 
+def refusal_to_answer_meeting(actor: Actor | None, meeting: MeetingRequest) -> DomainError | None:
+    """Why the actor may not accept or decline this meeting request, or None if they may."""
+    if not can_read_meeting(actor, meeting):
+        return NotFound("No such meeting request.")
+    if actor.id != meeting.recipient_id:
+        return Forbidden("Only the person asked can answer.")
+    if meeting.status != MeetingStatus.PENDING:
+        return Conflict("This request has already been answered.", code="meeting_already_answered")
+    return None
+
+
 def can_answer_meeting(actor: Actor | None, meeting: MeetingRequest) -> bool:
-    return (is_member(actor) and actor.id == meeting.recipient_id
-            and meeting.status == MeetingStatus.PENDING)
+    return refusal_to_answer_meeting(actor, meeting) is None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from community.accounts.models import User
 from community.database import db, utcnow
-from community.gatherings.models import Checkin, Visibility
+from community.gatherings.models import AgendaSession, Checkin, Contact, Visibility
 from community.notifications.services import notify
 from community.threads.models import Post, Thread
 
@@ -27,12 +27,17 @@ CANARIES = {
     "zqnote": "another member's notification",
     "zqdevice": "another member's device session",
     "zqattendee": "a hidden attendee",
+    "zqtier": "an organization's tier (the vendor's view of the account)",
+    "zqcrm": "an organization's CRM id",
+    "zqcontact": "another member's note on a contact they saved",
 }
 # Who may see each canary somewhere (the outsider wrote the hidden reply and owns the note and device).
 VISIBLE_TO = {
     "zqstaffcat": {"admin"}, "zqstaffthread": {"admin"}, "zqstaffpost": {"admin"},
     "zqdeletedpost": {"admin"}, "zqhiddenpost": {"admin", "outsider"}, "zqdeletedthread": {"admin"},
     "zqnote": {"outsider"}, "zqdevice": {"outsider"}, "zqattendee": set(),
+    "zqtier": {"admin"}, "zqcrm": {"admin"},
+    "zqcontact": {"outsider"},
 }
 # A member's name is on their profile for everyone: the hidden attendee's canary is checked on
 # the event paths, where being hidden must keep it out.
@@ -60,9 +65,15 @@ def world(make, people, api_as):
         gone.deleted_at = utcnow()
         notify([db.session.merge(people.outsider)], "reply", actor=db.session.merge(people.member),
                text="zqnote: Mia replied", thread=open_thread)
+        acme = db.session.merge(people.acme)
+        acme.tier, acme.crm_id, acme.weight = "Gold zqtier", "zqcrm-1", 987654.5
         event = make_event()
         attendee = make_user(email="ghost@acme.test", display_name="Ghost zqattendee")
         db.session.add(Checkin(event_id=event.id, user_id=attendee.id, visibility=Visibility.HIDDEN))
+        db.session.add(Contact(event_id=event.id, owner_id=people.outsider.id, contact_id=people.member.id,
+                               note="Follow up zqcontact"))
+        db.session.add(AgendaSession(event_id=event.id, title="Keynote", starts_at=event.starts_at,
+                                     ends_at=event.ends_at))
         db.session.commit()
         return category_moderator
 
@@ -73,6 +84,7 @@ def world(make, people, api_as):
 
 def _ids(app):
     """Every id of every kind in the world, to put into each route."""
+    from community.accounts.models import Organization
     from community.gatherings.models import Event
     from community.ideas.models import Idea
     from community.notifications.models import Notification
@@ -81,7 +93,8 @@ def _ids(app):
     with app.app_context():
         pools = {name: list(db.session.scalars(select(model.id))) for name, model in (
             ("thread_id", Thread), ("post_id", Post), ("category_id", Category), ("user_id", User),
-            ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification))}
+            ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification),
+            ("session_id", AgendaSession), ("organization_id", Organization))}
     return pools
 
 
