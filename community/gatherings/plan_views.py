@@ -129,7 +129,8 @@ def answer_contact(contact_id: int, accept: bool):
     return redirect(url_for("gatherings.contacts_page", event_id=contact.event_id))
 
 
-@bp.get("/events/<int:event_id>/contacts.<any(csv, vcf):extension>")
+@bp.get("/events/<int:event_id>/contacts.csv", defaults={"extension": "csv"})
+@bp.get("/events/<int:event_id>/contacts.vcf", defaults={"extension": "vcf"})
 def export_contacts(event_id: int, extension: str):
     saved = contacts.exported_contacts(current_user, event_id)
     body, mimetype = ((contacts.contacts_csv(saved), "text/csv") if extension == "csv"
