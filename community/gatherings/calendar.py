@@ -14,7 +14,8 @@ from ..actors import Actor, is_system
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..pagination import Keyset, Page, check_limit
-from .checks import check_moment, check_number, check_text, check_timezone
+from ..validation import check_number, check_text
+from .checks import check_moment, check_timezone
 from .models import Event, EventZone, Registration
 
 EVENT_WHENS = ("upcoming", "past")
