@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config, freshness
+from .accounts import oidc
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
@@ -15,9 +16,11 @@ from .jobs.views import bp as jobs_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
+from .privacy.views import bp as privacy_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
+from .uploads.views import bp as upload_pages
 from .web import register_web
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -44,6 +47,7 @@ def configure_extensions(app: Flask) -> None:
     freshness.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
+    oidc.init_app(app)
     init_jobs(app)
 
 
@@ -55,4 +59,6 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
+    app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
+    app.register_blueprint(privacy_pages)

@@ -91,6 +91,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "info").upper(),
         "REALTIME_SWEEP_SECONDS": float(os.environ.get("REALTIME_SWEEP_SECONDS") or 20),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Uploads (images and PDFs) are larger than any form: their routes raise the limit to this.
+        "UPLOAD_MAX_BYTES": _positive_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+        "UPLOADS_DIR": os.environ.get("UPLOADS_DIR") or os.path.join(instance_path, "uploads"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "roundtable_session",
@@ -105,12 +108,17 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
         # Meeting requests one attendee may send per event in 24 hours.
         "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        # How long a meeting booked into a slot lasts, and how early both are reminded of it.
+        "MEETING_MINUTES": _positive_int("MEETING_MINUTES", 30),
+        "MEETING_REMINDER_MINUTES": _positive_int("MEETING_REMINDER_MINUTES", 15),
         # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
         "JOBS_IMMEDIATE": False,
         "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
         "DIGEST_HOUR": _hour("DIGEST_HOUR", 7),
     }
+    settings.update(_single_sign_on())
     settings.update(overrides)
+    _check_sign_in(settings)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(instance_path, demo)
     settings.setdefault("JWT_SECRET_KEY", os.environ.get("JWT_SECRET_KEY") or settings["SECRET_KEY"])
@@ -122,6 +130,33 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
                         and not settings["JOBS_IMMEDIATE"])
     settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
+
+
+def _single_sign_on() -> dict:
+    """OpenID Connect: on when OIDC_ISSUER is set (see the README's single sign-on section)."""
+    return {
+        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/") or None,
+        "OIDC_CLIENT_ID": (os.environ.get("OIDC_CLIENT_ID") or "").strip() or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_DISPLAY_NAME": (os.environ.get("OIDC_DISPLAY_NAME") or "").strip() or "single sign-on",
+        "OIDC_MOBILE_CLIENT_IDS": [
+            client.strip() for client in (os.environ.get("OIDC_MOBILE_CLIENT_IDS") or "").split(",") if client.strip()],
+        "OIDC_SCOPES": (os.environ.get("OIDC_SCOPES") or "openid email profile").strip(),
+        "OIDC_SYNC_PROFILE": _flag("OIDC_SYNC_PROFILE", False),
+        # Tolerated clock difference with the provider when checking an ID token's times.
+        "OIDC_LEEWAY_SECONDS": _positive_int("OIDC_LEEWAY_SECONDS", 60),
+        # Who to ask for access, named on the page that turns away people with no place here.
+        "OIDC_ACCESS_CONTACT": (os.environ.get("OIDC_ACCESS_CONTACT") or "").strip(),
+        "PASSWORD_LOGIN": _flag("PASSWORD_LOGIN", True),
+    }
+
+
+def _check_sign_in(settings: dict) -> None:
+    if settings.get("OIDC_ISSUER") and not settings.get("OIDC_CLIENT_ID"):
+        raise ConfigurationError(
+            "OIDC_ISSUER is set but OIDC_CLIENT_ID is not: set the client id the provider gave you.")
+    if not settings.get("PASSWORD_LOGIN", True) and not settings.get("OIDC_ISSUER"):
+        raise ConfigurationError("PASSWORD_LOGIN=false needs single sign-on (OIDC_ISSUER): nobody else could sign in.")
 
 
 def _engine_options() -> dict:

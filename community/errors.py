@@ -43,6 +43,14 @@ class AuthenticationFailed(DomainError):
     default_message = "Invalid email or password."
 
 
+class Unavailable(DomainError):
+    """A service the action needs (the sign-in provider) does not answer."""
+
+    code = "unavailable"
+    status = 503
+    default_message = "A service this needs does not answer. Try again in a moment."
+
+
 class ValidationFailed(DomainError):
     code = "validation_failed"
     status = 422
@@ -64,3 +72,10 @@ def check_fields(**checks) -> dict:
     if failures:
         raise ValidationFailed(failures)
     return values
+
+
+class TooLarge(DomainError):
+    """What was sent is larger than allowed (an upload over UPLOAD_MAX_BYTES)."""
+
+    status = 413
+    code = "payload_too_large"

@@ -44,9 +44,9 @@ def _authenticate(auth) -> Connection | None:
     user_id = int(claims["sub"])
     if claims.get("web"):
         user = db.session.get(User, user_id)
-        return Connection(user_id, None) if user is not None and not user.is_suspended else None
+        return Connection(user_id, None) if user is not None and user.is_active else None
     session = device_sessions.load_live_device_session(claims.get("sid"), user_id)
-    if session is None or session.user.is_suspended:
+    if session is None or not session.user.is_active:
         return None
     return Connection(user_id, session.id)
 
@@ -114,15 +114,16 @@ def on_unsubscribe(data=None):
 
 
 def sweep_once() -> list[str]:
-    """Disconnect this process's sockets whose member was suspended or whose device session
-    was revoked; returns the socket ids dropped."""
+    """Disconnect this process's sockets whose member was suspended or erased or whose device
+    session was revoked; returns the socket ids dropped."""
     if not connections:
         return []
     snapshot = dict(connections)
     # Ids only, never whole members: with thousands of sockets, loading them held this process
     # (and every push waiting on it) for a third of a second.
     active = set(db.session.scalars(select(User.id).where(
-        User.id.in_({c.user_id for c in snapshot.values()}), permissions.not_suspended_clause(utcnow()))))
+        User.id.in_({c.user_id for c in snapshot.values()}), permissions.not_suspended_clause(utcnow()),
+        User.erased_at.is_(None))))
     session_ids = {c.device_session_id for c in snapshot.values() if c.device_session_id}
     live = set(db.session.scalars(select(DeviceSession.id).where(
         DeviceSession.id.in_(session_ids), device_sessions.live_device_sessions_clause())))

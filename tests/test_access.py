@@ -1,4 +1,5 @@
-"""Nothing but login, invitation acceptance, health and static files answers without a login."""
+"""Nothing but login (password or single sign-on), invitation acceptance, health and static files
+answers without a login."""
 import pytest
 
 from wsgi import create_app
@@ -6,8 +7,8 @@ from wsgi import create_app
 from .conftest import settings_for
 
 PUBLIC_ENDPOINTS = {
-    "accounts.login", "accounts.accept_invitation", "health", "static",
-    "api_auth.login", "api_auth.refresh", "api_users.accept",
+    "accounts.login", "accounts.accept_invitation", "accounts.oidc_login", "accounts.oidc_callback",
+    "health", "static", "api_auth.login", "api_auth.oidc_login", "api_auth.refresh", "api_users.accept",
     "api_docs.openapi_json", "api_docs.swagger_ui_asset", "api_docs.static",
 }
 
