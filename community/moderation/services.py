@@ -16,6 +16,7 @@ from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
+from ..threads import reactions
 from ..threads import services as threads
 from ..threads.models import Post, Thread
 from ..validation import check_choice, check_text
@@ -190,6 +191,7 @@ def list_flag_queue(actor: User, *, cursor: str | None = None, limit=None) -> Pa
     for flag in db.session.scalars(select(Flag).where(Flag.post_id.in_(list(by_post)), Flag.resolved_at.is_(None))
                                    .order_by(Flag.id)):
         by_post[flag.post_id].flags.append(flag)
+    reactions.attach(actor, [item.post for item in items])  # the queue shows posts as lists do: one query
     return Page(items, page.next_cursor)
 
 
