@@ -73,11 +73,19 @@ class MeSchema(ProfileSchema):
     status = fields.String()
     email_mentions = fields.Boolean(metadata={"description": "Email me at once when someone mentions me."})
     email_digest = fields.Boolean(metadata={"description": "Email me a daily digest of my unread notifications."})
+    push_mentions = fields.Boolean(metadata={"description": "Push my devices when someone mentions me."})
+    push_replies = fields.Boolean(metadata={"description": "Push replies and new threads in what I watch."})
+    push_idea_updates = fields.Boolean(metadata={"description": "Push answers and status changes of my ideas."})
+    push_meetings = fields.Boolean(metadata={"description": "Push meeting requests and answers."})
 
 
 class MeUpdateSchema(Schema):
     email_mentions = fields.Boolean()
     email_digest = fields.Boolean()
+    push_mentions = fields.Boolean()
+    push_replies = fields.Boolean()
+    push_idea_updates = fields.Boolean()
+    push_meetings = fields.Boolean()
 
 
 class EraseMeSchema(Schema):
@@ -199,8 +207,8 @@ def me():
 @bp.arguments(MeUpdateSchema)
 @bp.response(200, MeSchema)
 def update_me(changes):
-    """Your email choices (sent only when the site has email configured)."""
-    return accounts.do_update_email_settings(viewer(), **changes)
+    """Your email choices (sent only when the site has email configured) and push choices."""
+    return accounts.do_update_notification_choices(viewer(), **changes)
 
 
 @bp.delete("/me")

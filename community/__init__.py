@@ -17,6 +17,8 @@ from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
 from .privacy.views import bp as privacy_pages
+from .push.keys import init_push
+from .push.views import bp as push_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
@@ -49,6 +51,7 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     oidc.init_app(app)
     init_jobs(app)
+    init_push(app)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -61,4 +64,5 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(search_pages)
     app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
+    app.register_blueprint(push_pages)
     app.register_blueprint(privacy_pages)

@@ -297,10 +297,16 @@ def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio
     return user
 
 
-def do_update_email_settings(actor: User, *, email_mentions: bool | None = None,
-                             email_digest: bool | None = None) -> User:
-    """The member's own email choices; None leaves a choice as it is."""
-    for name, value in (("email_mentions", email_mentions), ("email_digest", email_digest)):
+# What a member chooses to hear about by email and on their devices (all booleans on User).
+NOTIFICATION_CHOICES = ("email_mentions", "email_digest", "push_mentions", "push_replies", "push_idea_updates",
+                        "push_meetings")
+
+
+def do_update_notification_choices(actor: User, **choices) -> User:
+    """The member's own email and push choices; a choice not given (or None) stays as it is."""
+    for name, value in choices.items():
+        if name not in NOTIFICATION_CHOICES:
+            raise ValidationFailed({name: "Unknown choice."})
         if value is None:
             continue
         if not isinstance(value, bool):

@@ -65,7 +65,8 @@ def oidc_login():
     if not oidc.is_enabled():
         abort(404)
     session[_NEXT_AFTER_SSO] = safe_next_url(request.args.get("next"), url_for("threads.index"))
-    return oidc.authorize_redirect(url_for("accounts.oidc_callback", _external=True))
+    return oidc.authorize_redirect(url_for("accounts.oidc_callback", _external=True),
+                                   ask_again="switch" in request.args)
 
 
 @bp.get("/auth/oidc/callback")
@@ -178,7 +179,7 @@ def edit_profile():
 @bp.post("/settings/email")
 def email_settings():
     """Checkboxes: an unchecked box is not sent, so each form sends both choices."""
-    services.do_update_email_settings(current_user, email_mentions="email_mentions" in request.form,
-                                      email_digest="email_digest" in request.form)
+    services.do_update_notification_choices(current_user, email_mentions="email_mentions" in request.form,
+                                            email_digest="email_digest" in request.form)
     flash("Email choices saved.", "success")
     return redirect(url_for("accounts.edit_profile"))
