@@ -16,6 +16,7 @@ from ..database import db, utcnow
 from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..moderation import audit
 from ..tags import check_tags
+from ..validation import check_choice, check_text
 from .models import Invitation, Organization, OrganizationDomain, Role, User, UserInterest
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -58,30 +59,15 @@ def check_password(password: str | None) -> str:
 
 
 def check_display_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationFailed({"display_name": "Enter your name."})
-    if len(name) > 80:
-        raise ValidationFailed({"display_name": "Use at most 80 characters."})
-    return name
+    return check_text("display_name", name, max_length=80, required=True, missing="Enter your name.")
 
 
 def check_role(role: str | None) -> str:
-    try:
-        return Role(role or Role.MEMBER).value
-    except ValueError:
-        raise ValidationFailed({"role": "Choose member, moderator or admin."}) from None
+    return check_choice("role", role, Role, default=Role.MEMBER)
 
 
 def check_interests(interests) -> list[str]:
     return check_tags(interests, field="interests", label="interest", max_count=MAX_INTERESTS)
-
-
-def _check_text(field: str, value: str | None, max_length: int) -> str:
-    value = (value or "").strip()
-    if len(value) > max_length:
-        raise ValidationFailed({field: f"Use at most {max_length} characters."})
-    return value
 
 
 def handle_base(display_name: str) -> str:
@@ -306,8 +292,8 @@ def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio
         raise Forbidden("You can only edit your own profile.")
     values = check_fields(
         display_name=(check_display_name, display_name),
-        job_title=(lambda v: _check_text("job_title", v, 120), job_title),
-        bio=(lambda v: _check_text("bio", v, 2000), bio),
+        job_title=(lambda v: check_text("job_title", v, max_length=120), job_title),
+        bio=(lambda v: check_text("bio", v, max_length=2000, multiline=True), bio),
         interests=(check_interests, interests),
     )
     user.display_name = values["display_name"]
