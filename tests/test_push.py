@@ -375,3 +375,12 @@ def test_listing_subscriptions_takes_the_same_queries_for_one_or_many(app, peopl
     for name in ("two", "three", "four"):
         subscribe(otto, push_service, name)
     assert queries() == one and len(otto.get("/api/v1/me/push-subscriptions").json["items"]) == 4
+
+
+def test_erasure_removes_every_subscription(app, people, api_as, push_service):
+    otto = api_as(people.outsider)
+    subscribe(otto, push_service, "phone")
+    subscribe(api_as(people.outsider), push_service, "tablet")
+    assert otto.delete("/api/v1/me", json={"password": "correct-horse-battery"}).status_code == 204
+    with app.app_context():
+        assert db.session.scalar(select(func.count(PushSubscription.id))) == 0
