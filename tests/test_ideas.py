@@ -10,7 +10,7 @@ from community import events
 from community.accounts.models import User
 from community.database import db, utcnow
 from community.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from community.ideas import services
+from community.ideas import merging, services
 from community.ideas.models import Idea, IdeaOrganization, IdeaVote
 from community.notifications.models import Notification
 from community.threads import services as threads
@@ -305,7 +305,7 @@ def test_a_merge_moves_votes_once_per_member_tells_voters_and_unmerge_restores_a
                                      "We need this too"))
     before = {idea["id"]: load(app, idea["id"]) for idea in duplicates}
 
-    merged = act(app, people.moderator, services.do_merge, duplicate["id"], str(original["id"]))
+    merged = act(app, people.moderator, merging.do_merge, duplicate["id"], str(original["id"]))
     assert (merged["status"], merged["merged_into_id"]) == ("merged", original["id"])
     target = load(app, original["id"])
     # member, customers 0 and 1 were there; outsider and customer 2 come over; customer 1 counts once.
@@ -323,7 +323,7 @@ def test_a_merge_moves_votes_once_per_member_tells_voters_and_unmerge_restores_a
         act(app, customers[3], services.do_vote, duplicate["id"], True)
     assert original["id"] not in [i.id for i in act(app, people.member, services.list_ideas, status="merged").items]
 
-    restored = act(app, people.moderator, services.do_unmerge, duplicate["id"])
+    restored = act(app, people.moderator, merging.do_unmerge, duplicate["id"])
     assert restored["status"] == "open" and restored["merged_into_id"] is None
     for idea_id, state in before.items():
         after = load(app, idea_id)
@@ -335,20 +335,20 @@ def test_merge_rules(app, people, duplicates, make):
     original, duplicate = duplicates
     third = post_idea(app, people.member, title="A third idea")
     with pytest.raises(Forbidden):
-        act(app, people.member, services.do_merge, duplicate["id"], original["id"])
+        act(app, people.member, merging.do_merge, duplicate["id"], original["id"])
     for into in (duplicate["id"], "soon", None, 0):
         with pytest.raises(ValidationFailed) as failure:
-            act(app, people.admin, services.do_merge, duplicate["id"], into)
+            act(app, people.admin, merging.do_merge, duplicate["id"], into)
         assert "into_id" in failure.value.fields
     with pytest.raises(NotFound):
-        act(app, people.admin, services.do_merge, duplicate["id"], 999999)
+        act(app, people.admin, merging.do_merge, duplicate["id"], 999999)
     with pytest.raises(Conflict) as refused:
-        act(app, people.admin, services.do_unmerge, duplicate["id"])
+        act(app, people.admin, merging.do_unmerge, duplicate["id"])
     assert refused.value.code == "idea_not_merged"
 
-    act(app, people.admin, services.do_merge, duplicate["id"], original["id"])
-    for attempt in (lambda: act(app, people.admin, services.do_merge, third["id"], duplicate["id"]),
-                    lambda: act(app, people.admin, services.do_merge, duplicate["id"], third["id"]),
+    act(app, people.admin, merging.do_merge, duplicate["id"], original["id"])
+    for attempt in (lambda: act(app, people.admin, merging.do_merge, third["id"], duplicate["id"]),
+                    lambda: act(app, people.admin, merging.do_merge, duplicate["id"], third["id"]),
                     lambda: act(app, people.admin, services.do_change_status, duplicate["id"], "open", "back")):
         with pytest.raises(Conflict) as refused:
             attempt()
@@ -356,14 +356,14 @@ def test_merge_rules(app, people, duplicates, make):
 
     # A chain: the target merged in turn must be unmerged first, then everything unwinds.
     before = load(app, third["id"])
-    act(app, people.admin, services.do_merge, original["id"], third["id"])
+    act(app, people.admin, merging.do_merge, original["id"], third["id"])
     assert load(app, third["id"])["vote_count"] == 5  # the member voted for both: counted once
     with pytest.raises(Conflict):
-        act(app, people.admin, services.do_unmerge, duplicate["id"])
+        act(app, people.admin, merging.do_unmerge, duplicate["id"])
     comments_of_third = [p.thread_id for p in act(app, people.admin, services.list_comments, third["id"]).items]
     assert {original["thread_id"], duplicate["thread_id"]} <= set(comments_of_third)
-    act(app, people.admin, services.do_unmerge, original["id"])
-    act(app, people.admin, services.do_unmerge, duplicate["id"])
+    act(app, people.admin, merging.do_unmerge, original["id"])
+    act(app, people.admin, merging.do_unmerge, duplicate["id"])
     assert load(app, third["id"])["voters"] == before["voters"]
     assert load(app, original["id"])["vote_count"] == 3 and load(app, duplicate["id"])["vote_count"] == 3
 

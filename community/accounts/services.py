@@ -183,6 +183,14 @@ def find_organization_by_email(email: str) -> Organization | None:
 def do_set_organization_domains(actor: Actor, organization: Organization, domains) -> Organization:
     """Replace the organization's email domains; audit-logged. `actor` SYSTEM is the operator at
     the command line. A domain of another organization is refused: it belongs to one only."""
+    set_organization_domains(actor, organization, domains)
+    events.commit()
+    return organization
+
+
+def set_organization_domains(actor: User | None, organization: Organization, domains) -> bool:
+    """`do_set_organization_domains` inside the caller's transaction (an account's other settings
+    change with it, an import changes many): returns whether the domains changed."""
     if not permissions.can_edit_organization(actor):
         raise Forbidden("Only admins change an organization's domains.")
     domains = check_domains(domains)
@@ -203,8 +211,7 @@ def do_set_organization_domains(actor: Actor, organization: Organization, domain
     if before != domains:
         audit.record(actor, "organization.domains", "organization", organization.id,
                      before={"domains": before}, after={"domains": domains})
-    events.commit()
-    return organization
+    return before != domains
 
 
 # Users
