@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from community import rate_limits
 from community.accounts import device_sessions
 from community.accounts import services as accounts
+from community.accounts.models import SessionKind
 from community.errors import AuthenticationFailed
 from community.extensions import jwt, limiter
 from community.web import public, render_error
@@ -23,7 +24,7 @@ bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in memb
 @jwt.token_in_blocklist_loader
 def _is_revoked(jwt_header, jwt_payload) -> bool:
     """Revoked unless its device session is live (one query, which also loads the user)."""
-    session = device_sessions.load_live_device_session(jwt_payload.get("sid"))
+    session = device_sessions.load_live_session(jwt_payload.get("sid"), SessionKind.DEVICE)
     if session is None or str(session.user_id) != jwt_payload.get("sub"):
         return True
     g.device_session = session
@@ -78,9 +79,16 @@ class TokensSchema(Schema):
     user = fields.Nested(MeSchema, required=True)
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True)
+    new_password = fields.String(required=True)
+
+
 class DeviceSessionSchema(Schema):
     id = fields.Integer()
-    device_name = fields.String()
+    kind = fields.String(metadata={"enum": [kind.value for kind in SessionKind],
+                                   "description": "`web`: a browser on the web pages; `device`: an app."})
+    device_name = fields.String(metadata={"description": "The app's name for itself, or the browser's User-Agent."})
     created_at = fields.DateTime()
     last_seen_at = fields.DateTime()
     current = fields.Method("is_current", metadata={"type": "boolean"})
@@ -148,7 +156,7 @@ def refresh():
 @bp.response(204)
 def logout():
     """Revoke this device's access and refresh tokens."""
-    device_sessions.do_end_device_session(viewer(), g.device_session.id)
+    device_sessions.do_end_session(viewer(), g.device_session.id)
 
 
 @bp.get("/me")
@@ -165,16 +173,33 @@ def update_me(changes):
     return accounts.do_update_email_settings(viewer(), **changes)
 
 
+@bp.post("/me/password")
+@bp.arguments(PasswordChangeSchema)
+@bp.response(204)
+@bp.error(422, description="The current password is wrong, or the new one too short or too long.")
+def change_password(data):
+    """Set a new password: every other browser and app is signed out; this device stays signed in."""
+    accounts.do_change_password(viewer(), data["current_password"], data["new_password"], g.device_session.id)
+
+
 @bp.get("/me/sessions")
 @bp.arguments(ListArgsSchema, location="query")
 @bp.response(200, page_schema(DeviceSessionSchema, "DeviceSessionPage"))
 def my_sessions(args):
-    return device_sessions.list_device_sessions(viewer(), args.get("cursor"), args.get("limit"))
+    """Your signed-in browsers (`kind: web`) and apps (`kind: device`)."""
+    return device_sessions.list_sessions(viewer(), args.get("cursor"), args.get("limit"))
+
+
+@bp.delete("/me/sessions")
+@bp.response(204)
+def sign_out_everywhere():
+    """Sign out every browser and app of yours, this one included."""
+    device_sessions.do_sign_out_everywhere(viewer())
 
 
 @bp.delete("/me/sessions/<int:session_id>")
 @bp.response(204)
 @bp.error(404, description="No such live session of yours.")
 def end_session(session_id):
-    """Sign one of your devices out at once."""
-    device_sessions.do_end_device_session(viewer(), session_id)
+    """Sign one of your browsers or apps out at once."""
+    device_sessions.do_end_session(viewer(), session_id)

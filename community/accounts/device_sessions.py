@@ -1,4 +1,9 @@
-"""Signed-in devices of the API and the refresh-token families behind them."""
+"""Signed-in sessions of members: apps through the API (device sessions, each a refresh-token
+family) and browsers on the web pages (web sessions, named by the signed cookie).
+
+Every way out — signing one session out, signing out everywhere, a password change, suspension,
+erasure — revokes rows here, and the next request of that session fails its one lookup.
+"""
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -7,31 +12,44 @@ from .. import events, permissions
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, NotFound
 from ..pagination import Keyset, Page, check_limit
-from .models import DeviceSession, User
+from .models import DeviceSession, SessionKind, User
 
 # Seen-times are for people reading their session list, not an audit trail: writing them at
 # most every few minutes keeps ordinary requests free of writes.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 MAX_DEVICE_NAME = 100
+MAX_LISTED = 100  # sessions shown on the web page; nobody has more browsers and apps than that
 
 SESSIONS_KEYSET = Keyset((DeviceSession.id,), (int,), lambda s: (s.id,))
 
 
-def do_start_device_session(user: User, device_name: str | None, refresh_jti: str) -> DeviceSession:
-    session = DeviceSession(user_id=user.id, device_name=" ".join((device_name or "").split())[:MAX_DEVICE_NAME],
-                            refresh_jti=refresh_jti)
+def _start_session(user: User, kind: SessionKind, device_name: str | None, refresh_jti: str = "") -> DeviceSession:
+    session = DeviceSession(user_id=user.id, kind=kind, refresh_jti=refresh_jti,
+                            device_name=" ".join((device_name or "").split())[:MAX_DEVICE_NAME])
     db.session.add(session)
     events.commit()
     return session
 
 
-def load_live_device_session(session_id) -> DeviceSession | None:
-    """The session with its user, if it was not revoked; marks it seen now and then."""
-    if not isinstance(session_id, int):
+def do_start_device_session(user: User, device_name: str | None, refresh_jti: str) -> DeviceSession:
+    """An app signed in: its first refresh token is `refresh_jti`."""
+    return _start_session(user, SessionKind.DEVICE, device_name, refresh_jti)
+
+
+def do_start_web_session(user: User, browser: str | None) -> DeviceSession:
+    """A browser signed in (`browser`: its User-Agent, shown in the session list). The web layer
+    keeps the returned session's id in the signed cookie: `accounts.web_sign_in.sign_in` does both."""
+    return _start_session(user, SessionKind.WEB, browser)
+
+
+def load_live_session(session_id, kind: SessionKind) -> DeviceSession | None:
+    """The live session of that kind with its user (one query by primary key); marks it seen
+    now and then. A web session never opens the API, nor an app's session the web pages."""
+    if not isinstance(session_id, int) or isinstance(session_id, bool):
         return None
     session = db.session.get(DeviceSession, session_id,
                              options=[permissions.with_moderator_assignments(DeviceSession.user)])
-    if session is None or not session.is_live:
+    if session is None or not session.is_live or session.kind != kind:
         return None
     now = utcnow()
     if now - session.last_seen_at > LAST_SEEN_RESOLUTION:
@@ -47,7 +65,7 @@ def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> Dev
     stolen refresh token is useless once either party uses it twice.
     """
     session = db.session.get(DeviceSession, session_id) if isinstance(session_id, int) else None
-    if session is None or not session.is_live:
+    if session is None or not session.is_live or session.kind != SessionKind.DEVICE:
         raise AuthenticationFailed("This session has ended. Sign in again.", code="token_revoked")
     rotated = db.session.execute(
         update(DeviceSession)
@@ -69,8 +87,8 @@ def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> Dev
     return session
 
 
-def do_end_device_session(actor: User, session_id: int) -> None:
-    """Sign one of the actor's devices out: its access and refresh tokens stop working at once."""
+def do_end_session(actor: User, session_id: int) -> None:
+    """Sign one of the actor's browsers or devices out: it stops working at once."""
     session = db.session.get(DeviceSession, session_id)
     if session is None or session.user_id != actor.id or not session.is_live:
         raise NotFound("No such session.")
@@ -78,6 +96,24 @@ def do_end_device_session(actor: User, session_id: int) -> None:
     events.commit()
 
 
-def list_device_sessions(actor: User, cursor: str | None = None, limit=None) -> Page[DeviceSession]:
+def end_all_sessions(user_id: int, keep_session_id: int | None = None) -> int:
+    """Revoke every live web and device session of the member but `keep_session_id`; returns how
+    many ended. Call inside the transaction that makes them end (suspension, password change,
+    erasure): it does not commit, so a rollback keeps them."""
+    query = update(DeviceSession).where(DeviceSession.user_id == user_id, DeviceSession.revoked_at.is_(None))
+    if keep_session_id is not None:
+        query = query.where(DeviceSession.id != keep_session_id)
+    return db.session.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def do_sign_out_everywhere(actor: User) -> int:
+    """Every browser and app of the actor is signed out, the one asking included."""
+    ended = end_all_sessions(actor.id)
+    events.commit()
+    return ended
+
+
+def list_sessions(actor: User, cursor: str | None = None, limit=None) -> Page[DeviceSession]:
+    """The actor's live sessions, web and device together, oldest first."""
     query = select(DeviceSession).where(DeviceSession.user_id == actor.id, DeviceSession.revoked_at.is_(None))
     return SESSIONS_KEYSET.paginate(query, cursor, check_limit(limit))

@@ -1,13 +1,13 @@
 """Web pages for signing in, invitations and profiles. Thin: parse, call a service, render."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from .. import permissions, rate_limits
 from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..threads import services as threads
 from ..web import public, safe_next_url
-from . import services
+from . import device_sessions, services, web_sign_in
 from .models import Role
 
 bp = Blueprint("accounts", __name__)
@@ -31,7 +31,7 @@ def login():
         except (AuthenticationFailed, Forbidden) as failure:
             error = failure.message
         else:
-            login_user(user)
+            web_sign_in.sign_in(user)
             return redirect(next_url)
     return render_template("accounts/login.html", error=error, next_url=next_url,
                            email=request.form.get("email", "")), 401 if error else 200
@@ -39,7 +39,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    web_sign_in.sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -61,8 +61,7 @@ def accept_invitation(token: str):
         except Conflict as failure:
             return render_template("accounts/invitation_invalid.html", message=failure.message), 409
         else:
-            logout_user()
-            login_user(user)
+            web_sign_in.sign_in(user)
             flash(f"Welcome to the community, {user.display_name}!", "success")
             return redirect(url_for("threads.index"))
     return render_template("accounts/accept_invitation.html", invitation=invitation, errors=errors,
@@ -127,3 +126,43 @@ def email_settings():
                                       email_digest="email_digest" in request.form)
     flash("Email choices saved.", "success")
     return redirect(url_for("accounts.edit_profile"))
+
+
+@bp.get("/settings/security")
+def security():
+    return _security_page({})
+
+
+def _security_page(errors: dict):
+    sessions = device_sessions.list_sessions(current_user, limit=device_sessions.MAX_LISTED)
+    return render_template("accounts/security.html", errors=errors, sessions=sessions.items,
+                           current_session_id=web_sign_in.current_web_session_id()), 422 if errors else 200
+
+
+@bp.post("/settings/password")
+def change_password():
+    """A new password signs every other browser and app out; this browser stays signed in."""
+    try:
+        services.do_change_password(current_user, request.form.get("current_password"),
+                                    request.form.get("new_password"), web_sign_in.current_web_session_id())
+    except ValidationFailed as failure:
+        return _security_page(failure.fields)
+    flash("Password changed. Your other browsers and devices are signed out.", "success")
+    return redirect(url_for("accounts.security"))
+
+
+@bp.post("/settings/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    if session_id == web_sign_in.current_web_session_id():
+        return logout()
+    device_sessions.do_end_session(current_user, session_id)
+    flash("That session is signed out.", "info")
+    return redirect(url_for("accounts.security"))
+
+
+@bp.post("/settings/sessions/end-all")
+def sign_out_everywhere():
+    device_sessions.do_sign_out_everywhere(current_user)
+    web_sign_in.sign_out()
+    flash("You are signed out everywhere: every browser and app must sign in again.", "info")
+    return redirect(url_for("accounts.login"))

@@ -9,8 +9,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import events, permissions
+from ..accounts import device_sessions
 from ..accounts import services as accounts
-from ..accounts.models import DeviceSession, User
+from ..accounts.models import User
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..notifications.services import notify
@@ -267,10 +268,8 @@ def _restrict(actor: User, user_id: int, kind: str, until, reason: str | None) -
     for name, value in values.items():
         setattr(user, name, value)
     if action == "user.suspend":
-        # Every device session ends now: tokens stop working, refresh tokens too.
-        db.session.execute(
-            update(DeviceSession).where(DeviceSession.user_id == user.id, DeviceSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+        # Every web and device session ends now: cookies and tokens stop working, refresh tokens too.
+        device_sessions.end_all_sessions(user.id)
         events.announce(events.user_suspended, user=user)
     events.commit()
     return user
