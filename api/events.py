@@ -4,9 +4,9 @@ from marshmallow import Schema, fields, validate
 from community import permissions, rate_limits
 from community.database import utcnow
 from community.extensions import limiter
-from community.gatherings import services
+from community.gatherings import calendar, meetings, people, presence
 from community.gatherings.models import LocationSharing, Visibility, WhoMayAsk
-from community.gatherings.views import checkin_qr_payload
+from community.gatherings.qr import checkin_qr_payload
 
 from .common import Can, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
 
@@ -54,7 +54,7 @@ class EventCreateSchema(Schema):
 
 
 class EventListArgsSchema(ListArgsSchema):
-    when = fields.String(validate=validate.OneOf(services.EVENT_WHENS), load_default="upcoming")
+    when = fields.String(validate=validate.OneOf(calendar.EVENT_WHENS), load_default="upcoming")
 
 
 class CheckinCodeSchema(Schema):
@@ -78,7 +78,7 @@ class MyCheckinSchema(Schema):
     event_id = fields.Integer()
     checked_in_at = fields.DateTime()
     last_seen_at = fields.DateTime()
-    expires_at = fields.Function(services.checkin_expires_at, metadata={"type": "string", "format": "date-time"})
+    expires_at = fields.Function(presence.checkin_expires_at, metadata={"type": "string", "format": "date-time"})
     zone = fields.Function(lambda c: c.zone.name if c.zone else None, metadata={"type": "string", "nullable": True})
     has_position = fields.Function(lambda c: c.cell_x is not None, metadata={"type": "boolean"})
     visibility = fields.String()
@@ -111,7 +111,7 @@ class AttendeeListArgsSchema(ListArgsSchema):
     zone = fields.String(metadata={"description": "A zone's name."})
     near = fields.String(validate=validate.OneOf(["me"]))
     radius_m = fields.Integer(metadata={"description": "With near=me: 50 to 5,000 (default 200)."})
-    sort = fields.String(validate=validate.OneOf(services.ATTENDEE_SORTS),
+    sort = fields.String(validate=validate.OneOf(people.ATTENDEE_SORTS),
                          metadata={"description": "arrived (default), near, like_me."})
 
 
@@ -154,7 +154,7 @@ def _rate_limited(view):
 @bp.response(200, page_schema(EventSchema, "EventPage"))
 def list_events(args):
     """Events not over yet, soonest first (or `when=past`, latest first)."""
-    return services.list_events(viewer(), when=args["when"], cursor=args.get("cursor"), limit=args.get("limit"))
+    return calendar.list_events(viewer(), when=args["when"], cursor=args.get("cursor"), limit=args.get("limit"))
 
 
 @bp.post("/events")
@@ -162,21 +162,21 @@ def list_events(args):
 @bp.response(201, EventSchema)
 @bp.error(403, description="Staff only.")
 def create_event(data):
-    return services.do_create_event(viewer(), **data)
+    return calendar.do_create_event(viewer(), **data)
 
 
 @bp.get("/events/<int:event_id>")
 @bp.response(200, EventSchema)
 @bp.error(404, description="No such event.")
 def get_event(event_id):
-    return services.access_event(viewer(), event_id)
+    return calendar.access_event(viewer(), event_id)
 
 
 @bp.get("/events/<int:event_id>/checkin_code")
 @bp.response(200, CheckinCodeSchema)
 @bp.error(403, description="Staff only.")
 def get_checkin_code(event_id):
-    code = services.access_checkin_code(viewer(), event_id)
+    code = calendar.access_checkin_code(viewer(), event_id)
     return {"code": code, "qr_payload": checkin_qr_payload(event_id, code)}
 
 
@@ -185,14 +185,14 @@ def get_checkin_code(event_id):
 @bp.error(409, description="The event is over.")
 def register(event_id):
     """RSVP; idempotent."""
-    return services.do_register(viewer(), event_id, attending=True)
+    return calendar.do_register(viewer(), event_id, attending=True)
 
 
 @bp.delete("/events/<int:event_id>/registration")
 @bp.response(200, EventSchema)
 def unregister(event_id):
     """Take back an RSVP; idempotent."""
-    return services.do_register(viewer(), event_id, attending=False)
+    return calendar.do_register(viewer(), event_id, attending=False)
 
 
 @bp.post("/events/<int:event_id>/checkin")
@@ -203,7 +203,7 @@ def unregister(event_id):
 @bp.error(422, description="Wrong code, no code or position, unknown zone.")
 @_rate_limited
 def check_in(data, event_id):
-    checkin, arrived = services.do_check_in(viewer(), event_id, data)
+    checkin, arrived = presence.do_check_in(viewer(), event_id, data)
     return checkin, 201 if arrived else 200
 
 
@@ -214,14 +214,14 @@ def check_in(data, event_id):
 @_rate_limited
 def update_checkin(data, event_id):
     """Move (zone, lat/lng) or change your privacy choices; also keeps your presence alive."""
-    return services.do_update_checkin(viewer(), event_id, data)
+    return presence.do_update_checkin(viewer(), event_id, data)
 
 
 @bp.delete("/events/<int:event_id>/checkin")
 @bp.response(204)
 @_rate_limited
 def check_out(event_id):
-    services.do_check_out(viewer(), event_id)
+    presence.do_check_out(viewer(), event_id)
 
 
 @bp.get("/events/<int:event_id>/attendees")
@@ -230,14 +230,14 @@ def check_out(event_id):
 @bp.error(409, description="no_position: near=me needs your position.")
 def list_attendees(args, event_id):
     """Present attendees listed by name (never you, never the hidden or count-only)."""
-    return services.list_attendees(viewer(), event_id, **args)
+    return people.list_attendees(viewer(), event_id, **args)
 
 
 @bp.get("/events/<int:event_id>/attendees/counts")
 @bp.response(200, AttendeeCountsSchema)
 def count_attendees(event_id):
     """How many are here, by organization; count-only attendees included, never named."""
-    return services.count_attendees(viewer(), event_id)
+    return people.count_attendees(viewer(), event_id)
 
 
 @bp.get("/events/<int:event_id>/meetings")
@@ -245,7 +245,7 @@ def count_attendees(event_id):
 @bp.response(200, page_schema(MeetingSchema, "MeetingPage"))
 def list_meetings(args, event_id):
     """Your meeting requests at this event, sent and received, newest first."""
-    return services.list_meetings(viewer(), event_id, cursor=args.get("cursor"), limit=args.get("limit"))
+    return meetings.list_meetings(viewer(), event_id, cursor=args.get("cursor"), limit=args.get("limit"))
 
 
 @bp.post("/events/<int:event_id>/meetings")
@@ -256,18 +256,18 @@ def list_meetings(args, event_id):
 @bp.error(409, description="not_checked_in, meeting_quota_reached, meeting_already_requested.")
 @limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
 def request_meeting(data, event_id):
-    return services.do_request_meeting(viewer(), event_id, data["user_id"], data["message"], data["zone"])
+    return meetings.do_request_meeting(viewer(), event_id, data["user_id"], data["message"], data["zone"])
 
 
 @bp.post("/meetings/<int:meeting_id>/accept")
 @bp.response(200, MeetingSchema)
 @bp.error(409, description="meeting_already_answered.")
 def accept_meeting(meeting_id):
-    return services.do_answer_meeting(viewer(), meeting_id, accept=True)
+    return meetings.do_answer_meeting(viewer(), meeting_id, accept=True)
 
 
 @bp.post("/meetings/<int:meeting_id>/decline")
 @bp.response(200, MeetingSchema)
 @bp.error(409, description="meeting_already_answered.")
 def decline_meeting(meeting_id):
-    return services.do_answer_meeting(viewer(), meeting_id, accept=False)
+    return meetings.do_answer_meeting(viewer(), meeting_id, accept=False)

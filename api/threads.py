@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 from community import permissions, rate_limits
 from community.extensions import limiter
 from community.notifications import subscriptions
-from community.threads import services
+from community.threads import reading, services
 
 from .common import (
     Can,
@@ -84,6 +84,10 @@ class ThreadSchema(Schema):
     locked = fields.Boolean()
     closed = fields.Boolean()
     deleted = fields.Function(lambda thread: thread.deleted_at is not None, metadata={"type": "boolean"})
+    last_read_post_id = fields.Integer(allow_none=True, metadata={
+        "description": "The last post you read (null: you never opened the thread)."})
+    unread_count = fields.Integer(metadata={
+        "description": "Visible posts after the last one you read (all of them if you never opened it)."})
     can_reply = Can(permissions.can_reply)
     can_edit_title = Can(permissions.can_edit_thread_title)
     can_moderate = Can(permissions.can_moderate_thread)
@@ -131,6 +135,15 @@ class PostBodySchema(Schema):
     body = fields.String(required=True)
 
 
+class ReadSchema(Schema):
+    post_id = Id(required=True, metadata={"description": "The last post read: every post up to it is read."})
+
+
+def _for_viewer(thread):
+    """The thread with the viewer's reading state, for answers about one thread."""
+    return reading.load_reading_state(viewer(), thread)
+
+
 @bp.get("/categories")
 @bp.response(200, Schema.from_dict({"items": fields.List(fields.Nested(CategorySchema))}, name="CategoryList"))
 def list_categories():
@@ -164,7 +177,7 @@ def list_threads(args):
 @limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
 @limiter.limit(rate_limits.WRITE)
 def create_thread(data):
-    thread = services.do_create_thread(viewer(), data["category_id"], data["title"], data["body"])
+    thread = _for_viewer(services.do_create_thread(viewer(), data["category_id"], data["title"], data["body"]))
     thread.first_post = services.list_posts(viewer(), thread.id, limit=1).items[0]
     return thread
 
@@ -196,7 +209,16 @@ def delete_category_subscription(category_id):
 @bp.response(200, ThreadDetailSchema)
 @bp.error(404, description="No such thread (or not one you may read).")
 def get_thread(thread_id):
-    return services.access_thread(viewer(), thread_id)
+    return _for_viewer(services.access_thread(viewer(), thread_id))
+
+
+@bp.post("/threads/<int:thread_id>/read")
+@bp.arguments(ReadSchema)
+@bp.response(200, ThreadSchema)
+@bp.error(404, description="No such thread, or no such post in it (or not one you may read).")
+def mark_read(data, thread_id):
+    """Mark the thread read up to a post; your place never moves backwards."""
+    return services.do_mark_read(viewer(), thread_id, data["post_id"])
 
 
 @bp.put("/threads/<int:thread_id>/subscription")
@@ -222,7 +244,7 @@ def delete_thread_subscription(thread_id):
 @bp.error(403, description="Only the author may retitle; everything else is for staff of the category.")
 @limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
 def update_thread(changes, thread_id):
-    return services.do_update_thread(viewer(), thread_id, changes)
+    return _for_viewer(services.do_update_thread(viewer(), thread_id, changes))
 
 
 @bp.delete("/threads/<int:thread_id>")
@@ -239,7 +261,7 @@ def delete_thread(thread_id):
 @bp.error(403, description="Staff of the category only.")
 @bp.error(409, description="Not deleted.")
 def restore_thread(thread_id):
-    return services.do_restore_thread(viewer(), thread_id)
+    return _for_viewer(services.do_restore_thread(viewer(), thread_id))
 
 
 @bp.get("/threads/<int:thread_id>/posts")

@@ -255,4 +255,6 @@ def freshen(url: str) -> None:
         connection.execute(sa.update(Event.__table__).values(
             starts_at=now - timedelta(hours=2), ends_at=now + timedelta(days=30)))
         connection.execute(sa.update(Checkin.__table__).values(last_seen_at=now, checked_out_at=None))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("ANALYZE"))  # every check-in row was just rewritten
     engine.dispose()

@@ -135,12 +135,19 @@ def endpoints(targets: dict, reader: str, voters: list[str]) -> dict[str, list[s
     return {
         "thread list": [f"GET /api/v1/threads {reader}"],
         "thread posts": [f"GET /api/v1/threads/{targets['thread']}/posts {reader}"],
+        "idea list top": [f"GET /api/v1/ideas?sort=top {reader}"],
         "idea list": [f"GET /api/v1/ideas?sort=trending {reader}"],
+        "idea list new": [f"GET /api/v1/ideas?sort=new {reader}"],
         "vote": votes,
         "attendees near me": [f"GET /api/v1/events/{EVENT}/attendees?near=me&radius_m=200 {reader}"],
         # Not a list: the lightest signed-in route (token check, the member), the floor under every row.
         "me (signed-in floor)": [f"GET /api/v1/me {reader}"],
     }
+
+
+# Served with CACHE_ENABLED=false: every request takes the path of a cache miss.
+MISS_ENDPOINTS = ("thread list", "thread posts", "idea list")
+LISTS = ("thread list", "thread posts", "idea list top", "idea list", "idea list new")
 
 
 def count_queries(app, lines: list[str]) -> int:
@@ -176,23 +183,32 @@ def run_size(size: str, redis_url: str, workdir: Path) -> dict:
     lines = endpoints(targets, reader, voters)
     queries = {name: count_queries(app, endpoint_lines[:1]) for name, endpoint_lines in lines.items()}
     env = {"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "REDIS_URL": redis_url, "RATELIMIT_ENABLED": "false"}
-    server = Gunicorn(env, workdir / f"server-{size}.log")
-    results = {}
-    try:
-        for name, endpoint_lines in lines.items():
-            loaded = wrk(server.url, endpoint_lines, CONNECTIONS, SECONDS, workdir)
-            # One connection: no queueing, so p50 is the time the server spends on one request.
-            alone = wrk(server.url, endpoint_lines, 1, max(SECONDS // 2, 2), workdir)
-            results[name] = {**loaded, "alone_p50_ms": alone["p50_ms"], "queries": queries[name]}
-            print(f"  {size:>5} {name:<18} {loaded['rps']:>8.0f} req/s  p50 {loaded['p50_ms']:6.1f} ms  "
-                  f"p99 {loaded['p99_ms']:6.1f} ms  alone p50 {alone['p50_ms']:5.1f} ms  "
-                  f"{queries[name]} queries", flush=True)
-    finally:
-        server.stop()
+    results = measure(env, lines, queries, size, workdir / f"server-{size}.log")
+    misses = {f"{name} (cache miss)": lines[name] for name in MISS_ENDPOINTS}
+    results |= measure({**env, "CACHE_ENABLED": "false"}, misses,
+                       {f"{name} (cache miss)": queries[name] for name in MISS_ENDPOINTS},
+                       size, workdir / f"server-{size}-miss.log")
     with app.app_context():
         db.engine.dispose()
     return {"size": size, "posts": dataset.SIZES[size], "attendees": dataset.Shape(dataset.SIZES[size]).attendees,
             "endpoints": results}
+
+
+def measure(env: dict, lines: dict[str, list[str]], queries: dict[str, int], size: str, log: Path) -> dict:
+    server = Gunicorn(env, log)
+    results = {}
+    try:
+        for name, endpoint_lines in lines.items():
+            loaded = wrk(server.url, endpoint_lines, CONNECTIONS, SECONDS, log.parent)
+            # One connection: no queueing, so p50 is the time the server spends on one request.
+            alone = wrk(server.url, endpoint_lines, 1, max(SECONDS // 2, 2), log.parent)
+            results[name] = {**loaded, "alone_p50_ms": alone["p50_ms"], "queries": queries[name]}
+            print(f"  {size:>5} {name:<28} {loaded['rps']:>8.0f} req/s  p50 {loaded['p50_ms']:6.1f} ms  "
+                  f"p99 {loaded['p99_ms']:6.1f} ms  alone p50 {alone['p50_ms']:5.1f} ms  "
+                  f"{queries[name]} queries", flush=True)
+    finally:
+        server.stop()
+    return results
 
 
 def run_bare(redis_url: str, workdir: Path) -> dict:
@@ -313,27 +329,65 @@ def machine() -> dict:
 def table(report: dict) -> str:
     bare = report["bare"]
     sizes = report["sizes"]
-    rows = [f"{'endpoint':<18} {'size':>5} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'alone p50':>9} "
+    rows = [f"{'endpoint':<28} {'size':>5} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'alone p50':>9} "
             f"{'vs bare':>7} {'queries':>7}"]
     rows.append("-" * len(rows[0]))
     for name in sizes[0]["endpoints"]:
         for entry in sizes:
             figures = entry["endpoints"][name]
-            rows.append(f"{name:<18} {entry['size']:>5} {figures['rps']:>7.0f} {figures['p50_ms']:>7.1f} "
+            rows.append(f"{name:<28} {entry['size']:>5} {figures['rps']:>7.0f} {figures['p50_ms']:>7.1f} "
                         f"{figures['p99_ms']:>7.1f} {figures['alone_p50_ms']:>9.1f} "
                         f"{figures['rps'] / bare['rps']:>7.2f} {figures['queries']:>7}")
         if len(sizes) > 1:
             first, last = sizes[0]["endpoints"][name], sizes[-1]["endpoints"][name]
-            rows.append(f"{'':<18} p50 growth {sizes[0]['size']} -> {sizes[-1]['size']}: "
+            rows.append(f"{'':<28} p50 growth {sizes[0]['size']} -> {sizes[-1]['size']}: "
                         f"{last['p50_ms'] / first['p50_ms']:.2f}x loaded, "
                         f"{last['alone_p50_ms'] / first['alone_p50_ms']:.2f}x alone")
-    rows.append(f"{'bare endpoint':<18} {'':>5} {bare['rps']:>7.0f} {bare['p50_ms']:>7.1f} {bare['p99_ms']:>7.1f} "
+    rows.append(f"{'bare endpoint':<28} {'':>5} {bare['rps']:>7.0f} {bare['p50_ms']:>7.1f} {bare['p99_ms']:>7.1f} "
                 f"{bare['alone_p50_ms']:>9.1f} {1:>7.2f} {0:>7}")
     for fanout in report["fanout"]:
         rows.append(f"fan-out {fanout['clients']} sockets, {fanout['processes']} process(es), {fanout['room']}: "
                     f"p50 {fanout['p50_ms']} ms, p99 {fanout['p99_ms']} ms, max {fanout['max_ms']} ms "
                     f"({fanout['delivered']}/{fanout['expected']} delivered)")
+    rows.append("")
+    rows.extend(f"{'met   ' if met else 'MISSED'}  {target}: {measured}" for target, measured, met in verdicts(report))
     return "\n".join(rows)
+
+
+def verdicts(report: dict) -> list[tuple[str, str, bool]]:
+    """Each DESIGN.md target against this run: (target, what was measured, met)."""
+    bare = report["bare"]["rps"]
+    largest = report["sizes"][-1]["endpoints"]
+    found = []
+
+    def ratio(name: str, floor: float) -> None:
+        figures = largest.get(name)
+        if figures is not None:
+            share = figures["rps"] / bare
+            found.append((f"{name} >= {floor}x bare", f"{share:.2f}x ({figures['rps']:.0f} req/s)", share >= floor))
+
+    for name in LISTS:
+        ratio(name, 0.5)
+    for name in MISS_ENDPOINTS:
+        ratio(f"{name} (cache miss)", 0.15)
+    ratio("vote", 0.1)
+    near = largest.get("attendees near me")
+    if near is not None:
+        found.append(("attendees near me p50 < 10 ms in the server",
+                      f"{near['alone_p50_ms']:.1f} ms alone", near["alone_p50_ms"] < 10))
+    sizes = report["sizes"]
+    if len(sizes) > 1:
+        for name in LISTS:
+            first, last = sizes[0]["endpoints"][name], sizes[-1]["endpoints"][name]
+            growth = last["alone_p50_ms"] / first["alone_p50_ms"]
+            found.append((f"{name} p50 at {sizes[-1]['size']} within 1.3x of {sizes[0]['size']}",
+                          f"{growth:.2f}x alone", growth <= 1.3))
+    for fanout in report["fanout"]:
+        ceiling = 100 if fanout["processes"] == 1 else 60
+        found.append((f"fan-out p99 to {fanout['clients']} sockets on {fanout['processes']} process(es) "
+                      f"< {ceiling} ms", f"{fanout['p99_ms']} ms",
+                      fanout["p99_ms"] < ceiling and fanout["delivered"] == fanout["expected"]))
+    return found
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config
+from . import config, freshness
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
@@ -41,6 +41,7 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True,
                      include_name=search_schema.include_name, include_object=search_schema.include_object)
     csrf.init_app(app)
+    freshness.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
 

@@ -3,6 +3,7 @@ import click
 from flask import Flask, url_for
 
 from .accounts import services as accounts
+from .database import refresh_planner_statistics
 from .demo import seed_demo_community
 from .errors import DomainError
 from .notifications.email import email_enabled, send_digests
@@ -38,11 +39,33 @@ def register_cli(app: Flask) -> None:
         with app.test_request_context(base_url=base_url):
             click.echo(url_for("accounts.accept_invitation", token=token, _external=True))
 
+    @app.cli.command("org-domains")
+    @click.argument("organization")
+    @click.argument("domains", nargs=-1)
+    @click.option("--clear", is_flag=True, help="Remove all of the organization's domains.")
+    def org_domains(organization, domains, clear):
+        """Set the email DOMAINS of ORGANIZATION (an unknown name creates it): people whose
+        verified email is at one of them join it when they first sign in by single sign-on.
+        Without DOMAINS, print the current ones."""
+        if clear and domains:
+            raise click.UsageError("Give domains or --clear, not both.")
+        if not organization.strip():
+            raise click.UsageError("Name the organization.")
+        if domains or clear:
+            org = _fail_cleanly(lambda: accounts.do_set_organization_domains(
+                None, accounts.find_or_create_organization(organization), list(domains)))
+        else:
+            org = _fail_cleanly(lambda: accounts.find_organization(organization))
+        if org is None:
+            raise click.ClickException(f"No organization is named “{organization}”.")
+        click.echo(f"{org.name}: {', '.join(org.domains) or 'no domains'}")
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Fill an empty database with the demo community and print its logins."""
         for line in seed_demo_community():
             click.echo(line)
+        refresh_planner_statistics()
 
     @app.cli.command("send-digests")
     def send_digests_command():

@@ -74,6 +74,8 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Where members reach the site: links in emails (and invitations printed by the CLI).
         "BASE_URL": (os.environ.get("ROUNDTABLE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # false: every request reads the database (to measure a cache miss, or to rule caches out).
+        "CACHE_ENABLED": _flag("CACHE_ENABLED", True),
         # A lost Redis must not take requests down: limits fall back to memory meanwhile.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -87,8 +89,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_NAME": "roundtable_session",
         "PERMANENT_SESSION_LIFETIME": 14 * 24 * 3600,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
-        # Pre-ping hands out only live connections, so a restarted PostgreSQL costs no request;
-        # the pool is sized for a gevent worker's concurrency (DB_POOL_SIZE).
+        # The pool hands out only live connections (community.extensions checks each at
+        # checkout without a round trip), so a restarted PostgreSQL costs no request; it is
+        # sized for a gevent worker's concurrency (DB_POOL_SIZE).
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
         "FLAG_AUTO_HIDE_THRESHOLD": _positive_int("FLAG_AUTO_HIDE_THRESHOLD", 3),
         # A check-in lapses after this long without an update from the attendee.
@@ -108,7 +111,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
 
 def _engine_options() -> dict:
     url = os.environ.get("DATABASE_URL") or ""
-    options = {"pool_pre_ping": True}
+    options = {}
     if url.startswith(("postgres", "postgresql")):
         options.update(pool_size=int(os.environ.get("DB_POOL_SIZE", "10")), max_overflow=20, pool_timeout=10)
     return options

@@ -2,7 +2,7 @@
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -52,6 +52,15 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def refresh_planner_statistics() -> None:
+    """ANALYZE, after a bulk load: until it runs, PostgreSQL plans from the statistics of the
+    empty tables (right after 2,000 threads were created the thread list scanned and sorted them
+    all, 8-10 ms, instead of 0.05 ms on its index). Call outside a transaction that still writes."""
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
 
 
 def dialect_insert(model):

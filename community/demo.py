@@ -8,7 +8,7 @@ from . import events
 from .accounts import services as accounts
 from .accounts.models import Role, User
 from .database import db, utcnow
-from .gatherings import services as gatherings
+from .gatherings import calendar, meetings, presence
 from .ideas import services as ideas
 from .threads import services as threads
 
@@ -27,6 +27,10 @@ PEOPLE = [
     ("carla@initech.test", "Carla Rossi", "Initech Bank", "Product Owner", Role.MEMBER,
      "reporting, compliance"),
 ]
+
+# Newcomers at these domains who sign in by single sign-on join the customer company.
+ORGANIZATION_DOMAINS = {"Acme Insurance": ["acme.test"], "Globex Logistics": ["globex.test"],
+                        "Initech Bank": ["initech.test"]}
 
 CATEGORIES = [
     ("Announcements", "News from the Roundtable team: releases, events and maintenance.", False),
@@ -110,17 +114,17 @@ CHECKINS = [
 def seed_demo_event(people: dict[str, User]) -> None:
     """A conference that is on whenever the demo is seeded, with a few members checked in."""
     now = utcnow()
-    event = gatherings.do_create_event(
+    event = calendar.do_create_event(
         None, name="Roundtable Customer Summit", venue="Lisbon Congress Centre",
         description="Two days of talks, workshops and an expo. Check in to find the people you came to meet.",
         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=3), timezone="Europe/Lisbon",
         geofence=VENUE, zones=["Main stage", "Expo hall", "Workshop room 1", "Workshop room 2"])
     for email, zone, position, visibility in CHECKINS:
-        gatherings.do_register(people[email], event.id)
+        calendar.do_register(people[email], event.id)
         where = {"lat": position[0], "lng": position[1]} if position else {}
-        gatherings.do_check_in(people[email], event.id, {"code": event.checkin_code, "zone": zone,
+        presence.do_check_in(people[email], event.id, {"code": event.checkin_code, "zone": zone,
                                                          "visibility": visibility, **where})
-    gatherings.do_request_meeting(people["bob@globex.test"], event.id, people["alice@acme.test"].id,
+    meetings.do_request_meeting(people["bob@globex.test"], event.id, people["alice@acme.test"].id,
                                   "Shall we compare notes on SSO rollouts?", "Expo hall")
 
 
@@ -138,6 +142,8 @@ def seed_demo_community() -> list[str]:
         db.session.add(user)
         people[email] = user
     events.commit()
+    for name, domains in ORGANIZATION_DOMAINS.items():
+        accounts.do_set_organization_domains(None, accounts.find_organization(name), domains)
     for email, *_, interests in PEOPLE:
         user = people[email]
         accounts.do_update_profile(user, user.id, display_name=user.display_name, job_title=user.job_title,

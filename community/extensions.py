@@ -1,5 +1,6 @@
 """The Flask extensions, created once and initialised by `create_app`."""
 import contextlib
+import select
 
 import psycopg
 from flask_jwt_extended import JWTManager
@@ -12,6 +13,8 @@ from flask_wtf import CSRFProtect
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 
 from .database import db
 
@@ -88,3 +91,20 @@ def _end_reads_with_commit(connection):
         # A broken connection fails here: the ROLLBACK that follows deals with it as usual.
         with contextlib.suppress(psycopg.Error):
             dbapi_connection.commit()  # and the ROLLBACK that follows finds nothing left to do
+
+
+@event.listens_for(Pool, "checkout")
+def _refuse_closed_connections(dbapi_connection, connection_record, connection_proxy):
+    """Hand out no connection the server has closed, without the round trip of a pre-ping.
+
+    An idle connection has nothing to read: when PostgreSQL shuts down or restarts it sends
+    its farewell (and end of file) to every connection, so a readable socket in the pool is a
+    dead one. Raising DisconnectionError makes the pool replace it and try again.
+    """
+    if not _is_psycopg(dbapi_connection):
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection was closed")
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server closed the connection while it was idle")

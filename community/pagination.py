@@ -104,6 +104,10 @@ class Keyset:
             clauses.append(and_(*equal_before, beyond))
         return or_(*clauses)
 
+    def cursor_after(self, *values) -> str:
+        """The cursor of a page that starts just after the row with these key values."""
+        return _encode(values)
+
     def paginate(self, query, cursor: str | None, limit: int, *, rows: bool = False) -> Page:
         """Run `query` (a select of ORM objects, or with `rows` of result rows) one page at a time."""
         if cursor:

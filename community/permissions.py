@@ -305,6 +305,11 @@ def can_invite(actor: User | None, role: str) -> bool:
     return is_admin(actor)
 
 
+def can_edit_organization(actor: User | None) -> bool:
+    """An organization's settings (its email domains, which let people in by SSO) are admins'."""
+    return is_admin(actor)
+
+
 # Events and attendees. Privacy is decided here and nowhere else: who is listed by name, whose
 # zone and distance others may see, who may be asked to meet.
 

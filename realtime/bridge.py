@@ -28,7 +28,7 @@ def _broadcast(schema_class, *per_viewer: str):
     return schema_class(exclude=[*flags, *per_viewer])
 
 
-_thread_schema = _broadcast(ThreadSchema)
+_thread_schema = _broadcast(ThreadSchema, "last_read_post_id", "unread_count")
 _post_schema = _broadcast(PostSchema, "hidden_reason")
 _idea_schema = _broadcast(IdeaSchema, "has_voted", "organizations")
 _notification_schema = NotificationSchema()

@@ -4,7 +4,7 @@ import re
 from community import permissions
 from community.accounts.models import User
 from community.errors import Forbidden, NotFound
-from community.gatherings import services as gatherings
+from community.gatherings import calendar as gatherings
 from community.ideas import services as ideas
 from community.threads import services as threads
 

@@ -1,4 +1,5 @@
 """The operator commands from DESIGN.md."""
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from community.accounts.models import Invitation, Role, User
@@ -53,9 +54,23 @@ def test_seed_demo_fills_an_empty_community_once(app):
         assert db.session.scalar(select(func.count(Category.id)).where(Category.staff_only)) == 1
         statuses = dict(db.session.execute(select(Idea.status, func.count(Idea.id)).group_by(Idea.status)).all())
         assert statuses["planned"] == statuses["shipped"] == statuses["merged"] == 1
+        acme = db.session.scalar(select(User).where(User.email == "alice@acme.test")).organization
+        assert acme.domains == ["acme.test"]
         planned = db.session.scalar(select(Idea).where(Idea.status == "planned"))
         assert planned.official_answer is not None and planned.voter_org_count >= 3
     second = runner.invoke(args=["seed-demo"])
     assert "nothing seeded" in second.output
     with app.app_context():
         assert [db.session.scalar(select(func.count(model.id))) for model in (User, Category, Thread)] == counts
+
+
+def test_seed_demo_ends_with_fresh_planner_statistics(app, is_postgres):
+    """A bulk load ends with ANALYZE: PostgreSQL would otherwise plan from empty tables."""
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        if is_postgres:
+            analyzed = db.session.scalar(sa.text(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'threads'"))
+        else:
+            analyzed = db.session.scalar(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'threads'")) > 0
+        assert analyzed

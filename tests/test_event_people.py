@@ -10,8 +10,9 @@ from community import permissions
 from community.accounts.models import User, UserInterest
 from community.database import db, utcnow
 from community.demo import seed_demo_community
-from community.gatherings import geo, services
+from community.gatherings import geo
 from community.gatherings.models import Checkin, Event
+from community.gatherings.people import count_attendees, list_attendees
 from community.notifications.models import Notification
 
 from .conftest import assert_error, count_queries
@@ -433,5 +434,5 @@ def test_the_demo_has_an_event_on_now_with_people_checked_in(app_context):
     event = db.session.scalar(select(Event))
     alice = db.session.scalar(select(User).where(User.email == "alice@acme.test"))
     assert permissions.can_check_in(alice, event, utcnow()) and len(event.zones) >= 2
-    assert services.count_attendees(alice, event.id).total >= 3
-    assert services.list_attendees(alice, event.id).items
+    assert count_attendees(alice, event.id).total >= 3
+    assert list_attendees(alice, event.id).items

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from community import events as domain_events
 from community.database import db, utcnow
 from community.errors import ValidationFailed
-from community.gatherings import geo, services
+from community.gatherings import geo, presence
 from community.gatherings.models import Checkin, Event, Registration
 
 from .conftest import assert_error
@@ -193,9 +193,9 @@ def test_the_ttl_comes_from_the_config(app, people, summit):
     with app.app_context():
         app.config["CHECKIN_TTL_MINUTES"] = 5
         try:
-            checkin, _ = services.do_check_in(db.session.merge(people.member), summit.id,
+            checkin, _ = presence.do_check_in(db.session.merge(people.member), summit.id,
                                               {"code": summit.checkin_code})
-            assert services.checkin_expires_at(checkin) - checkin.last_seen_at == timedelta(minutes=5)
+            assert presence.checkin_expires_at(checkin) - checkin.last_seen_at == timedelta(minutes=5)
         finally:
             app.config["CHECKIN_TTL_MINUTES"] = 120
 
@@ -206,12 +206,12 @@ def test_the_ttl_comes_from_the_config(app, people, summit):
 def test_presence_signals_carry_the_public_view_only(app, people, summit):
     with app.app_context(), captured_signals() as sent:
         member = db.session.merge(people.member)
-        services.do_check_in(member, summit.id, {"code": summit.checkin_code, "zone": "Expo", **at(30, 30)})
-        services.do_update_checkin(member, summit.id, {"zone": "Main hall"})
-        services.do_update_checkin(member, summit.id, {"zone": "Main hall"})  # nothing changed: silence
-        services.do_update_checkin(member, summit.id, at(300, 300))  # a move to another cell
-        services.do_check_out(member, summit.id)
-        services.do_check_out(member, summit.id)
+        presence.do_check_in(member, summit.id, {"code": summit.checkin_code, "zone": "Expo", **at(30, 30)})
+        presence.do_update_checkin(member, summit.id, {"zone": "Main hall"})
+        presence.do_update_checkin(member, summit.id, {"zone": "Main hall"})  # nothing changed: silence
+        presence.do_update_checkin(member, summit.id, at(300, 300))  # a move to another cell
+        presence.do_check_out(member, summit.id)
+        presence.do_check_out(member, summit.id)
     assert [name for name, _ in sent] == ["checkin.created", "checkin.updated", "checkin.updated", "checkin.removed"]
     for _, payload in sent:
         assert set(payload) == {"event", "attendee"} and payload["event"] == summit.id
@@ -224,12 +224,12 @@ def test_presence_signals_carry_the_public_view_only(app, people, summit):
 def test_hidden_attendees_send_no_signal_and_counted_ones_send_no_name(app, people, summit):
     with app.app_context(), captured_signals() as sent:
         hidden, counted = db.session.merge(people.member), db.session.merge(people.outsider)
-        services.do_check_in(hidden, summit.id, {"code": summit.checkin_code, "visibility": "hidden", "zone": "Expo"})
-        services.do_update_checkin(hidden, summit.id, {"zone": "Main hall"})
-        services.do_check_out(hidden, summit.id)
-        services.do_check_in(counted, summit.id, {"code": summit.checkin_code, "visibility": "count_only"})
-        services.do_update_checkin(counted, summit.id, {"visibility": "listed"})
-        services.do_update_checkin(counted, summit.id, {"visibility": "hidden"})
+        presence.do_check_in(hidden, summit.id, {"code": summit.checkin_code, "visibility": "hidden", "zone": "Expo"})
+        presence.do_update_checkin(hidden, summit.id, {"zone": "Main hall"})
+        presence.do_check_out(hidden, summit.id)
+        presence.do_check_in(counted, summit.id, {"code": summit.checkin_code, "visibility": "count_only"})
+        presence.do_update_checkin(counted, summit.id, {"visibility": "listed"})
+        presence.do_update_checkin(counted, summit.id, {"visibility": "hidden"})
     assert [(name, payload["attendee"] and payload["attendee"]["user"]["id"]) for name, payload in sent] == [
         ("checkin.created", None),
         ("checkin.removed", None), ("checkin.created", people.outsider.id),
@@ -240,14 +240,14 @@ def test_hidden_attendees_send_no_signal_and_counted_ones_send_no_name(app, peop
 
 def test_a_location_of_none_keeps_the_zone_out_of_signals(app, people, summit):
     with app.app_context(), captured_signals() as sent:
-        services.do_check_in(db.session.merge(people.member), summit.id,
+        presence.do_check_in(db.session.merge(people.member), summit.id,
                              {"code": summit.checkin_code, "zone": "Expo", "location": "none"})
     assert sent[0][1]["attendee"]["zone"] is None
 
 
 def test_nothing_is_announced_for_a_refused_check_in(app, people, summit):
     with app.app_context(), captured_signals() as sent, pytest.raises(ValidationFailed):
-        services.do_check_in(db.session.merge(people.member), summit.id, {"code": "wrong"})
+        presence.do_check_in(db.session.merge(people.member), summit.id, {"code": "wrong"})
     assert sent == []
 
 
@@ -267,7 +267,7 @@ def test_a_check_in_spike_loses_none(app, make, is_postgres):
         with app.app_context():
             try:
                 user = db.session.get(type(users[0]), user_id)
-                return services.do_check_in(user, event.id, {"code": event.checkin_code})[1]
+                return presence.do_check_in(user, event.id, {"code": event.checkin_code})[1]
             finally:
                 db.session.remove()
 

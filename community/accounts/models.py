@@ -24,6 +24,27 @@ class Organization(db.Model):
     name_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    domain_rows: Mapped[list["OrganizationDomain"]] = relationship(
+        cascade="all, delete-orphan", order_by="OrganizationDomain.domain")
+
+    @property
+    def domains(self) -> list[str]:
+        """The email domains whose people join this organization when they first sign in by SSO."""
+        return [row.domain for row in self.domain_rows]
+
+
+class OrganizationDomain(db.Model):
+    """An email domain of a customer company, lower case (IDNA-encoded when not ASCII).
+
+    The domain is the primary key, so it belongs to at most one organization: single sign-on
+    can never guess between two companies for a newcomer.
+    """
+
+    __tablename__ = "organization_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"

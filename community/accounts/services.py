@@ -12,16 +12,26 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import events, permissions
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..moderation import audit
 from ..tags import check_tags
 from . import device_sessions
-from .models import Invitation, Organization, Role, User, UserInterest
+from .models import Invitation, Organization, OrganizationDomain, Role, User, UserInterest
 
 INVITATION_LIFETIME = timedelta(days=14)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 MAX_INTERESTS = 20
+MAX_ORGANIZATION_DOMAINS = 50
+
+# Everybody has an address at these, so none of them can say which company a person works for.
+PUBLIC_EMAIL_DOMAINS = frozenset({
+    "aol.com", "gmail.com", "googlemail.com", "gmx.com", "gmx.de", "gmx.net", "hotmail.com", "icloud.com",
+    "live.com", "mail.com", "mail.ru", "me.com", "msn.com", "outlook.com", "proton.me", "protonmail.com",
+    "qq.com", "web.de", "yahoo.com", "yandex.ru", "zoho.com",
+})
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 # A real hash to check against when the email is unknown, so both failures take as long.
 _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
@@ -92,6 +102,41 @@ def new_handle(display_name: str) -> str:
     return handle
 
 
+def normalize_domain(value: str) -> str | None:
+    """`@Ärzte.Example.` → `xn--rzte-koa.example`: the form domains are stored and compared in,
+    or None when `value` is not a domain name."""
+    domain = str(value or "").strip().lower().removeprefix("@").rstrip(".")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or labels[-1].isdigit():
+        return None
+    return domain if all(_DOMAIN_LABEL.match(label) for label in labels) else None
+
+
+def email_domain(email: str) -> str | None:
+    return normalize_domain(email.rpartition("@")[2])
+
+
+def check_domains(domains) -> list[str]:
+    """A list of email domains, normalized, without repeats, sorted."""
+    if isinstance(domains, str) or not isinstance(domains, (list, tuple)):
+        raise ValidationFailed({"domains": "Give a list of email domains, such as [\"acme.com\"]."})
+    checked = set()
+    for value in domains:
+        domain = normalize_domain(value) if isinstance(value, str) else None
+        if domain is None:
+            raise ValidationFailed({"domains": f"“{value}” is not an email domain such as acme.com."})
+        if domain in PUBLIC_EMAIL_DOMAINS:
+            raise ValidationFailed({"domains": f"{domain} is a public email service: anyone could sign up there."})
+        checked.add(domain)
+    if len(checked) > MAX_ORGANIZATION_DOMAINS:
+        raise ValidationFailed({"domains": f"Use at most {MAX_ORGANIZATION_DOMAINS} domains."})
+    return sorted(checked)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -99,19 +144,65 @@ def hash_token(token: str) -> str:
 # Organizations
 
 
-def find_or_create_organization(name: str | None) -> Organization | None:
-    """Call inside the transaction that uses it. An unknown name creates the organization."""
+def _organization_name(name: str | None) -> str:
     name = " ".join((name or "").split())
-    if not name:
-        return None
     if len(name) > 120:
         raise ValidationFailed({"organization": "Use at most 120 characters."})
-    key = name.casefold()
-    organization = db.session.scalar(select(Organization).where(Organization.name_key == key))
+    return name
+
+
+def find_organization(name: str | None) -> Organization | None:
+    """The organization of this name, in any case."""
+    name = _organization_name(name)
+    return db.session.scalar(select(Organization).where(Organization.name_key == name.casefold())) if name else None
+
+
+def find_or_create_organization(name: str | None) -> Organization | None:
+    """Call inside the transaction that uses it. An unknown name creates the organization."""
+    name = _organization_name(name)
+    if not name:
+        return None
+    organization = find_organization(name)
     if organization is None:
-        organization = Organization(name=name, name_key=key)
+        organization = Organization(name=name, name_key=name.casefold())
         db.session.add(organization)
         db.session.flush()
+    return organization
+
+
+def find_organization_by_email(email: str) -> Organization | None:
+    """The organization whose domains include this email's domain (at most one can)."""
+    domain = email_domain(email)
+    if domain is None:
+        return None
+    return db.session.scalar(select(Organization).join(OrganizationDomain)
+                             .where(OrganizationDomain.domain == domain))
+
+
+def do_set_organization_domains(actor: User | None, organization: Organization, domains) -> Organization:
+    """Replace the organization's email domains; audit-logged. `actor` None is the operator at
+    the command line. A domain of another organization is refused: it belongs to one only."""
+    if actor is not None and not permissions.can_edit_organization(actor):
+        raise Forbidden("Only admins change an organization's domains.")
+    domains = check_domains(domains)
+    holders = db.session.execute(
+        select(OrganizationDomain.domain, Organization.name).join(Organization)
+        .where(OrganizationDomain.domain.in_(domains), OrganizationDomain.organization_id != organization.id)
+    ).first()
+    if holders is not None:
+        raise Conflict(f"{holders.domain} already belongs to {holders.name}.", code="domain_taken")
+    before = organization.domains
+    kept = {row.domain: row for row in organization.domain_rows}
+    organization.domain_rows = [kept.get(domain) or OrganizationDomain(domain=domain) for domain in domains]
+    try:
+        db.session.flush()
+    except IntegrityError:  # another organization claimed one of them at the same moment
+        events.rollback()
+        raise Conflict("One of these domains was just given to another organization.", code="domain_taken") from None
+    if before != domains:
+        audit.record(actor, "organization.domains", "organization", organization.id,
+                     before={"domains": before}, after={"domains": domains})
+    events.commit()
     return organization
 
 

@@ -1,10 +1,8 @@
 """Web pages for events: list, page (RSVP, check-in, attendees), meetings, the staff QR page.
 Thin: parse, call a service, render."""
-import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,19 +11,16 @@ from ..database import utcnow
 from ..errors import Conflict, DomainError, Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..web import signed_in_user_key
-from . import services
+from . import calendar, people, presence
+from .meetings import do_answer_meeting, do_request_meeting, list_meetings
 from .models import LocationSharing, Visibility, WhoMayAsk
+from .qr import checkin_qr_payload, qr_svg
 
 bp = Blueprint("gatherings", __name__)
 
 ATTENDEE_FILTERS = ("q", "company", "title", "interest", "zone", "sort", "near", "radius_m")
 PRESENCE_FIELDS = ("zone", "visibility", "location", "who_may_ask")
 
-
-def checkin_qr_payload(event_id: int, code: str) -> str:
-    """What the QR code carries: the event page with the code filled in. A phone's camera opens
-    it; the app reads `code` from it (the API also accepts the whole URL as the code)."""
-    return url_for("gatherings.event", event_id=event_id, code=code, _external=True)
 
 
 def checkin_rate_limited(view):
@@ -42,7 +37,7 @@ def in_zone(moment: datetime, timezone: str) -> str:
 @bp.get("/events")
 def index():
     when = request.args.get("when") or "upcoming"
-    page = services.list_events(current_user, when=when, cursor=request.args.get("cursor"),
+    page = calendar.list_events(current_user, when=when, cursor=request.args.get("cursor"),
                                 limit=request.args.get("limit"))
     return render_template("gatherings/index.html", page=page, when=when, now=utcnow())
 
@@ -70,7 +65,7 @@ def new_event():
     if request.method == "POST":
         form = request.form
         try:
-            event = services.do_create_event(
+            event = calendar.do_create_event(
                 current_user, name=form.get("name"), venue=form.get("venue"), description=form.get("description"),
                 starts_at=form.get("starts_at"), ends_at=form.get("ends_at"), timezone=form.get("timezone"),
                 geofence=_fence(form), zones=form.get("zones"))
@@ -83,21 +78,21 @@ def new_event():
 
 
 def _event_page(event_id: int, *, error: DomainError | None = None):
-    event = services.access_event(current_user, event_id)
-    mine = services.access_my_checkin(current_user, event)
+    event = calendar.access_event(current_user, event_id)
+    mine = presence.access_my_checkin(current_user, event)
     filters = {name: request.args.get(name) for name in ATTENDEE_FILTERS if request.args.get(name)}
     attendees, attendees_error = None, None
     try:
-        attendees = services.list_attendees(current_user, event.id, cursor=request.args.get("cursor"), **filters)
+        attendees = people.list_attendees(current_user, event.id, cursor=request.args.get("cursor"), **filters)
     except (ValidationFailed, Conflict) as failure:
         attendees_error = " ".join([failure.message, *getattr(failure, "fields", {}).values()])
     status = error.status if error else (422 if attendees_error else 200)
     return render_template(
         "gatherings/event.html", event=event, mine=mine, filters=filters, attendees=attendees,
-        attendees_error=attendees_error, counts=services.count_attendees(current_user, event.id),
+        attendees_error=attendees_error, counts=people.count_attendees(current_user, event.id),
         error=error, code=request.args.get("code", ""), now=utcnow(), visibilities=list(Visibility),
         locations=list(LocationSharing), who_may_ask=list(WhoMayAsk),
-        expires_at=services.checkin_expires_at(mine) if mine else None,
+        expires_at=presence.checkin_expires_at(mine) if mine else None,
     ), status
 
 
@@ -109,7 +104,7 @@ def event(event_id: int):
 @bp.post("/events/<int:event_id>/registration")
 def register(event_id: int):
     attending = request.form.get("attending") != "no"
-    services.do_register(current_user, event_id, attending=attending)
+    calendar.do_register(current_user, event_id, attending=attending)
     flash("You are registered." if attending else "Registration cancelled.", "success" if attending else "info")
     return redirect(url_for("gatherings.event", event_id=event_id))
 
@@ -132,29 +127,29 @@ def _change_presence(event_id: int, change, done: str):
 @checkin_rate_limited
 def check_in(event_id: int):
     changes = {"code": request.form.get("code"), **_presence_form()}
-    return _change_presence(event_id, lambda: services.do_check_in(current_user, event_id, changes),
+    return _change_presence(event_id, lambda: presence.do_check_in(current_user, event_id, changes),
                             "You are checked in.")
 
 
 @bp.post("/events/<int:event_id>/checkin/update")
 @checkin_rate_limited
 def update_checkin(event_id: int):
-    return _change_presence(event_id, lambda: services.do_update_checkin(current_user, event_id, _presence_form()),
+    return _change_presence(event_id, lambda: presence.do_update_checkin(current_user, event_id, _presence_form()),
                             "Updated.")
 
 
 @bp.post("/events/<int:event_id>/checkout")
 @checkin_rate_limited
 def check_out(event_id: int):
-    services.do_check_out(current_user, event_id)
+    presence.do_check_out(current_user, event_id)
     flash("You are checked out.", "info")
     return redirect(url_for("gatherings.event", event_id=event_id))
 
 
 @bp.get("/events/<int:event_id>/meetings")
 def meetings(event_id: int):
-    event = services.access_event(current_user, event_id)
-    page = services.list_meetings(current_user, event.id, cursor=request.args.get("cursor"),
+    event = calendar.access_event(current_user, event_id)
+    page = list_meetings(current_user, event.id, cursor=request.args.get("cursor"),
                                   limit=request.args.get("limit"))
     return render_template("gatherings/meetings.html", event=event, page=page)
 
@@ -162,12 +157,12 @@ def meetings(event_id: int):
 @bp.route("/events/<int:event_id>/meet/<int:user_id>", methods=["GET", "POST"])
 @limiter.limit(rate_limits.WRITE, methods=["POST"], key_func=signed_in_user_key)
 def request_meeting(event_id: int, user_id: int):
-    event = services.access_event(current_user, event_id)
-    attendee = services.access_attendee(current_user, event, user_id)
+    event = calendar.access_event(current_user, event_id)
+    attendee = people.access_attendee(current_user, event, user_id)
     error = None
     if request.method == "POST":
         try:
-            services.do_request_meeting(current_user, event.id, user_id, request.form.get("message"),
+            do_request_meeting(current_user, event.id, user_id, request.form.get("message"),
                                         request.form.get("zone"))
         except (ValidationFailed, Conflict, Forbidden) as failure:
             error = failure
@@ -181,15 +176,15 @@ def request_meeting(event_id: int, user_id: int):
 @bp.post("/meetings/<int:meeting_id>/accept", defaults={"accept": True})
 @bp.post("/meetings/<int:meeting_id>/decline", defaults={"accept": False})
 def answer_meeting(meeting_id: int, accept: bool):
-    meeting = services.do_answer_meeting(current_user, meeting_id, accept=accept)
+    meeting = do_answer_meeting(current_user, meeting_id, accept=accept)
     flash(f"Request {meeting.status}.", "success")
     return redirect(url_for("gatherings.meetings", event_id=meeting.event_id))
 
 
 @bp.get("/events/<int:event_id>/manage")
 def manage(event_id: int):
-    event = services.access_event(current_user, event_id)
-    code = services.access_checkin_code(current_user, event.id)
+    event = calendar.access_event(current_user, event_id)
+    code = calendar.access_checkin_code(current_user, event.id)
     return render_template("gatherings/manage.html", event=event, code=code,
                            payload=checkin_qr_payload(event.id, code))
 
@@ -197,9 +192,7 @@ def manage(event_id: int):
 @bp.get("/events/<int:event_id>/checkin-qr.svg")
 def checkin_qr(event_id: int):
     """The check-in QR code, drawn on the server (no script, no CDN)."""
-    code = services.access_checkin_code(current_user, event_id)
-    svg = io.BytesIO()
-    segno.make(checkin_qr_payload(event_id, code), error="m").save(svg, kind="svg", scale=8, border=4)
-    response = Response(svg.getvalue(), mimetype="image/svg+xml")
+    code = calendar.access_checkin_code(current_user, event_id)
+    response = Response(qr_svg(checkin_qr_payload(event_id, code)), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response

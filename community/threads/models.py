@@ -1,7 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..accounts.models import User
 from ..database import UTCDateTime, db, utcnow
@@ -41,6 +41,11 @@ class Thread(db.Model):
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+
+    # The viewer's reading state, loaded with the thread by `services.with_reading_state` (None
+    # when it was not asked for): the last post they read, and how many visible posts follow it.
+    last_read_post_id: Mapped[int | None] = query_expression()
+    unread_count: Mapped[int | None] = query_expression()
 
 
 # Keyset pagination: each sort reads one index range, newest first, whatever the table's size.
@@ -101,3 +106,19 @@ class PostRevision(db.Model):
 
 
 Index("ix_post_revisions_post", PostRevision.post_id, PostRevision.id)
+
+
+class ThreadRead(db.Model):
+    """How far a member has read a thread: every post up to `last_read_post_id` is read.
+
+    It only moves forward, so reading an old page again never marks newer posts unread.
+    """
+
+    __tablename__ = "thread_reads"
+    __table_args__ = (UniqueConstraint("user_id", "thread_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    last_read_post_id: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,6 +16,7 @@ from ..moderation import audit
 from ..notifications import subscriptions
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
+from . import reading
 from .models import Category, Post, PostRevision, Thread
 
 MAX_TITLE_LENGTH = 200
@@ -124,7 +125,8 @@ def list_threads(actor: User | None, *, category_id: int | None = None, sort: st
     keysets = THREAD_KEYSETS if category_id is None else PINNED_FIRST_KEYSETS
     keyset = keysets[check_sort(sort)]
     limit = check_limit(limit)
-    query = (select(Thread).join(Thread.category).options(contains_eager(Thread.category))
+    query = (select(Thread).join(Thread.category)
+             .options(contains_eager(Thread.category), *reading.reading_state_options(actor))
              .where(permissions.readable_threads_clause(actor)))
     if category_id is not None:
         access_category(actor, category_id)
@@ -204,6 +206,7 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
     db.session.add_all([thread, post])
     db.session.flush()
     subscriptions.watch(author, thread)
+    reading.mark_read(author, thread, post)
     _notify_mentions(author, thread, post, mentioned)
     notify([user for user in subscriptions.audience(category=category) if user not in mentioned], "new_thread",
            actor=author, thread=thread, post_id=post.id,
@@ -233,6 +236,7 @@ def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
     )
     db.session.flush()
     subscriptions.watch(actor, thread)
+    reading.mark_read(actor, thread, post)  # one has read what one wrote
     _notify_mentions(actor, thread, post, mentioned)
     # One unread notification per thread and watcher, whose count grows with each reply.
     notify([user for user in subscriptions.audience(thread) if user not in mentioned], "reply", actor=actor,
@@ -276,6 +280,18 @@ def list_post_revisions(actor: User, post_id: int, *, cursor: str | None = None,
         raise Forbidden("Only staff read the edit history.")
     query = select(PostRevision).where(PostRevision.post_id == post.id)
     return REVISIONS_KEYSET.paginate(query, cursor, check_limit(limit))
+
+
+def do_mark_read(actor: User, thread_id: int, post_id: int) -> Thread:
+    """Mark the thread read up to `post_id`, a post of it the actor may read; never backwards.
+    Answers the thread with the actor's new reading state."""
+    thread = access_thread(actor, thread_id)
+    post = access_post(actor, post_id)
+    if post.thread_id != thread.id:
+        raise NotFound("No such post in this thread.")
+    reading.mark_read(actor, thread, post)
+    events.commit()
+    return reading.load_reading_state(actor, thread)
 
 
 def do_set_thread_subscription(actor: User, thread_id: int, level: str | None) -> str | None:

@@ -7,7 +7,7 @@ from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..notifications import subscriptions
 from ..web import form_int, signed_in_user_key
-from . import services
+from . import reading, services
 
 bp = Blueprint("threads", __name__)
 
@@ -24,7 +24,7 @@ def index():
         "threads/index.html",
         categories=services.list_categories(current_user),
         thread_counts=services.count_threads_by_category(current_user),
-        latest=services.list_threads(current_user, limit=10).items,
+        latest=services.list_threads(current_user, cursor=request.args.get("cursor"), limit=10),
     )
 
 
@@ -65,19 +65,36 @@ def new_thread(category_id: int):
 
 @bp.get("/t/<int:thread_id>")
 def thread(thread_id: int):
-    thread = services.access_thread(current_user, thread_id)
-    page = services.list_posts(current_user, thread.id, cursor=request.args.get("cursor"),
-                               limit=request.args.get("limit"))
-    return _render_thread(thread, page)
+    thread = reading.load_reading_state(current_user, services.access_thread(current_user, thread_id))
+    cursor, limit = request.args.get("cursor"), request.args.get("limit")
+    page = services.list_posts(current_user, thread.id, cursor=cursor, limit=limit)
+    first_unread = reading.first_unread_post_id(current_user, thread)
+    if first_unread and not cursor and request.args.get("from") != "start" and page.next_cursor \
+            and first_unread > page.items[-1].id:
+        # What is new lies beyond the first page: open the thread where the member left off.
+        cursor = services.POST_KEYSET.cursor_after(thread.last_read_post_id)
+        page = services.list_posts(current_user, thread.id, cursor=cursor, limit=limit)
+    return _render_thread(thread, page, first_unread=first_unread, resumed=bool(cursor))
 
 
-def _render_thread(thread, page, errors=None, form=None):
+def _render_thread(thread, page, errors=None, form=None, first_unread=None, resumed=False):
     # Staff get the categories they may move the thread to; nobody else needs that query.
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
     return render_template("threads/thread.html", thread=thread, page=page, errors=errors or {}, form=form or {},
                            first_post_id=services.first_post_id(thread.id), categories=categories,
-                           subscription=subscriptions.level_of(current_user, thread=thread))
+                           subscription=subscriptions.level_of(current_user, thread=thread),
+                           first_unread=first_unread, resumed=resumed)
+
+
+@bp.post("/t/<int:thread_id>/read")
+def mark_read(thread_id: int):
+    """Posts read as the member scrolls (static/reading.js), or all shown ones (the button
+    for browsers without JavaScript)."""
+    services.do_mark_read(current_user, thread_id, form_int("post_id"))
+    if request.accept_mimetypes.best == "application/json":
+        return "", 204
+    return redirect(url_for("threads.thread", thread_id=thread_id))
 
 
 @bp.post("/t/<int:thread_id>/subscription")
@@ -101,7 +118,7 @@ def reply(thread_id: int):
     try:
         post = services.do_reply(current_user, thread_id, request.form.get("body"))
     except ValidationFailed as failure:
-        thread = services.access_thread(current_user, thread_id)
+        thread = reading.load_reading_state(current_user, services.access_thread(current_user, thread_id))
         page = services.list_posts(current_user, thread.id)
         return _render_thread(thread, page, failure.fields, request.form), 422
     flash("Reply posted.", "success")

@@ -1,0 +1,77 @@
+"""Checks shared by the event modules: text, numbers, choices, moments in the event's zone, zones."""
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import Conflict, ValidationFailed
+from .models import Event, EventZone
+
+
+def check_text(name: str, value, *, max_length: int, required: bool = False, multiline: bool = False) -> str:
+    if not isinstance(value, str | None):
+        raise ValidationFailed({name: "Must be text."})
+    value = (value or "").strip() if multiline else " ".join((value or "").split())
+    if required and not value:
+        raise ValidationFailed({name: "Required."})
+    if len(value) > max_length:
+        raise ValidationFailed({name: f"Use at most {max_length} characters."})
+    return value
+
+
+def check_number(name: str, value, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationFailed({name: "Must be a number."})
+    if not low <= value <= high:
+        raise ValidationFailed({name: f"Must be between {low:g} and {high:g}."})
+    return float(value)
+
+
+def check_choice(name: str, value, choices: type) -> str:
+    try:
+        return choices(value).value
+    except ValueError:
+        raise ValidationFailed({name: "Choose one of: " + ", ".join(c.value for c in choices) + "."}) from None
+
+
+def check_timezone(name: str | None) -> str:
+    name = (name or "UTC").strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed({"timezone": "Use a time zone name such as Europe/Lisbon."}) from None
+    return name
+
+
+def check_moment(name: str, value, timezone: str) -> datetime:
+    """An aware datetime, or ISO-8601 text; text without an offset is read in the event's zone
+    (what a browser's datetime-local field sends)."""
+    if isinstance(value, str) and value.strip():
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationFailed({name: "Use a date and time such as 2026-05-04T09:00."}) from None
+    if not isinstance(value, datetime):
+        raise ValidationFailed({name: "Required."})
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value
+
+
+def check_zone(event: Event, name, field_name: str = "zone") -> EventZone | None:
+    """One of the event's zones by name (any case); empty means none."""
+    if name is None or (isinstance(name, str) and not name.strip()):
+        return None
+    if not isinstance(name, str):
+        raise ValidationFailed({field_name: "Give a zone's name."})
+    for zone in event.zones:
+        if zone.name.casefold() == " ".join(name.split()).casefold():
+            return zone
+    known = ", ".join(z.name for z in event.zones) or "this event has no zones"
+    raise ValidationFailed({field_name: f"No such zone here ({known})."})
+
+
+def check_event_is_on(event: Event, now: datetime) -> None:
+    if now < event.starts_at:
+        raise Conflict("Check-in opens when the event starts.", code="event_not_started")
+    if now >= event.ends_at:
+        raise Conflict("This event is over.", code="event_over")
+
