@@ -10,9 +10,10 @@ from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
 from .gatherings.views import bp as event_pages
 from .ideas.views import bp as ideas_pages
+from .jobs.queue import init_jobs
+from .jobs.views import bp as jobs_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
-from .notifications.email import connect_mention_emails
 from .notifications.views import bp as notifications_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
@@ -31,7 +32,6 @@ def create_app(settings: dict | None = None) -> Flask:
     configure_extensions(app)
     register_web(app)
     configure_blueprints(app)
-    connect_mention_emails()
     register_cli(app)
     return app
 
@@ -44,6 +44,7 @@ def configure_extensions(app: Flask) -> None:
     freshness.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
+    init_jobs(app)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -54,3 +55,4 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
+    app.register_blueprint(jobs_pages)

@@ -1,4 +1,6 @@
 """Operator commands (names fixed by DESIGN.md)."""
+from datetime import timedelta
+
 import click
 from flask import Flask, url_for
 
@@ -6,6 +8,7 @@ from .accounts import services as accounts
 from .database import refresh_planner_statistics
 from .demo import seed_demo_community
 from .errors import DomainError
+from .jobs import services as jobs
 from .notifications.email import email_enabled, send_digests
 
 
@@ -73,3 +76,16 @@ def register_cli(app: Flask) -> None:
         if not email_enabled():
             raise click.ClickException("SMTP_URL is not set: no email is sent.")
         click.echo(f"Sent {send_digests()} digest(s).")
+
+    @app.cli.command("worker")
+    @click.option("--threads", default=4, show_default=True, help="Jobs run at the same time by this worker.")
+    def worker(threads):
+        """Run background jobs (emails, pushes, webhooks, digests) until stopped (SIGINT/SIGTERM).
+
+        Start as many as you like, on any machine that reaches the database and REDIS_URL."""
+        queue = jobs.current_queue()
+        if queue.huey.immediate:
+            raise click.ClickException("JOBS_IMMEDIATE runs each job in the process that commits it: no worker.")
+        recovered = jobs.sweep(lost_after=timedelta(0))
+        click.echo(f"Worker started with {threads} thread(s); {recovered} job(s) picked up from before.")
+        queue.consumer(threads).run()

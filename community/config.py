@@ -26,6 +26,13 @@ def _positive_int(name: str, default: int) -> int:
     return int(value)
 
 
+def _hour(name: str, default: int) -> int:
+    value = (os.environ.get(name) or str(default)).strip()
+    if not value.isdigit() or int(value) > 23:
+        raise ConfigurationError(f"{name} must be an hour of the day (0 to 23, UTC), not {value!r}.")
+    return int(value)
+
+
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = (os.environ.get(name) or default).strip().lower()
     if value not in choices:
@@ -98,6 +105,10 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
         # Meeting requests one attendee may send per event in 24 hours.
         "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
+        "JOBS_IMMEDIATE": False,
+        "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
+        "DIGEST_HOUR": _hour("DIGEST_HOUR", 7),
     }
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
@@ -105,6 +116,10 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
     settings.setdefault("JWT_SECRET_KEY", os.environ.get("JWT_SECRET_KEY") or settings["SECRET_KEY"])
     settings.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(minutes=15))
     settings.setdefault("JWT_REFRESH_TOKEN_EXPIRES", timedelta(days=30))
+    # Without Redis the web process runs the jobs itself (`flask run`, the demo); with Redis,
+    # `flask worker` processes do (JOBS_IN_PROCESS=true runs them in the web process anyway).
+    settings.setdefault("JOBS_IN_PROCESS", _flag("JOBS_IN_PROCESS", not settings["REDIS_URL"])
+                        and not settings["JOBS_IMMEDIATE"])
     settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
 

@@ -89,6 +89,11 @@ def staff_categories_clause(actor: User | None, category_column=Thread.category_
     return category_column.in_(sorted(ids)) if ids else false()
 
 
+def can_manage_jobs(actor: User | None) -> bool:
+    """See background jobs (dead ones above all) and retry them: admins."""
+    return is_admin(actor)
+
+
 def can_moderate_anything(actor: User | None) -> bool:
     """Staff anywhere: may open the staff area (flag queue, audit log)."""
     return is_staff(actor) or bool(moderated_category_ids(actor))

@@ -16,6 +16,7 @@ from .accounts import web_sign_in
 from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
 from .extensions import login_manager
+from .jobs.services import queue_health
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -215,6 +216,14 @@ def _database_health() -> str:
     return "ok"
 
 
+def _queue_health() -> dict | str:
+    try:
+        return queue_health()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return "unavailable"
+
+
 def _redis_health(url: str) -> str:
     client = current_app.extensions.get(HEALTH_REDIS)
     if client is None:
@@ -232,9 +241,12 @@ def health():
     """Each configured dependency and whether it answers; 503 when one does not, so a load
     balancer stops sending traffic to a process that cannot serve it."""
     checks = {"database": _database_health()}
+    if checks["database"] == "ok":
+        checks["queue"] = _queue_health()
     if current_app.config["REDIS_URL"]:
         # Redis carries pushes between processes and the rate limits: a process without it
         # serves requests, but its sockets miss what other processes announce.
         checks["redis"] = _redis_health(current_app.config["REDIS_URL"])
-    healthy = all(state == "ok" for state in checks.values())
+    # The queue is reported, not judged: a backlog is for operators, not a reason to stop serving.
+    healthy = all(state == "ok" for name, state in checks.items() if name != "queue")
     return jsonify(status="ok" if healthy else "error", **checks), 200 if healthy else 503

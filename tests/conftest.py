@@ -71,6 +71,7 @@ def settings_for(database_url: str, **extra) -> dict:
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_ENABLED": False,
+        "JOBS_IMMEDIATE": True,  # each job runs right after its commit (tests of real workers unset it)
         **extra,
     }
 

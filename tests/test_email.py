@@ -1,11 +1,8 @@
 """Email: mentions at once, daily digests, sent after commit through a real local SMTP server
 (aiosmtpd), never saying what the recipient may not read."""
-import socket
-from email import message_from_bytes
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import update
 
@@ -16,32 +13,9 @@ from community.notifications.services import notify
 from community.threads.models import Thread
 
 from .factories import make_category, make_thread
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self):
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [message for message in self.messages if message["To"] == address]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start(inbox, **options) -> Controller:
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), **options)
-    controller.start()
-    return controller
+from .live_server import free_port
+from .mailbox import Inbox
+from .mailbox import start_smtp as _start
 
 
 @pytest.fixture
@@ -116,7 +90,7 @@ def test_no_email_without_smtp_and_a_dead_server_breaks_nothing(app, people, gen
     mention(api_as(people.member), thread.id, people.outsider)
     result = app.test_cli_runner().invoke(args=["send-digests"])
     assert result.exit_code != 0 and "SMTP_URL is not set" in result.output
-    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{_free_port()}")  # nobody listens
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody listens
     mention(api_as(people.member), thread.id, people.outsider)  # still 201: the reply was committed
 
 

@@ -1,7 +1,8 @@
 """Email about notifications: an immediate one for each mention, a daily digest of what is unread.
 
-Nothing is sent inside a transaction. Mention emails listen to `notification_created`, which
-`events.commit()` delivers only after the commit; digests are sent by `flask send-digests`.
+Nothing is sent inside a transaction: a mention enqueues the job `email.mention` in the
+transaction that stores it (see `services.notify`), and a worker sends it after the commit.
+Digests are the periodic job `email.digests` (daily at DIGEST_HOUR, UTC), or `flask send-digests`.
 Without SMTP_URL nothing is sent at all. An email says only what its recipient may read when it
 is sent: notifications are read back through the same visibility rules as the notifications
 page, and a post is quoted only when its body is readable to the recipient.
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from .. import events, permissions
 from ..accounts.models import User
 from ..database import db, utcnow
+from ..jobs import RetryLater, crontab_at_hour, job, periodic
 from ..threads.models import Post
 from . import services
 from .models import Notification
@@ -65,12 +67,14 @@ def _link(notification: Notification) -> str:
     return current_app.config["BASE_URL"] + target_url(notification)
 
 
-def _email_mention(sender, notification: Notification) -> None:
-    """Runs after the commit that stored the mention."""
-    if notification.kind != "mention" or not email_enabled():
+@job("email.mention", max_attempts=6)
+def email_mention(notification_id: int) -> None:
+    """Runs after the commit that stored the mention; says only what is readable now."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or not email_enabled():
         return
     user = db.session.get(User, notification.user_id)
-    if user is None or not user.email_mentions:
+    if user is None or not user.email_mentions or user.is_suspended:
         return
     visible = services.list_notifications_by_id(user, [notification.id])
     if not visible:
@@ -82,12 +86,13 @@ def _email_mention(sender, notification: Notification) -> None:
         if post is not None and permissions.can_read_post_body(user, post):
             quote = post.body if len(post.body) <= QUOTE_LENGTH else post.body[:QUOTE_LENGTH] + "…"
             body += "\n\n" + "\n".join(f"> {line}" for line in quote.splitlines())
-        send_email(user.email, visible.text, body + _footer())
+        if not send_email(user.email, visible.text, body + _footer()):
+            raise RetryLater("the SMTP server did not take the email")
 
 
-def connect_mention_emails() -> None:
-    """Email mentions from now on (blinker keeps one connection however often it is called)."""
-    events.notification_created.connect(_email_mention, weak=False)
+@periodic("email.digests", crontab_at_hour("DIGEST_HOUR"), max_attempts=3, lease_seconds=3600)
+def email_digests() -> None:
+    send_digests()
 
 
 def send_digests() -> int:

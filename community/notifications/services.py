@@ -2,9 +2,10 @@
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from .. import events, permissions
+from .. import events, jobs, permissions
 from ..accounts.models import User
 from ..database import db, utcnow
 from ..pagination import Keyset, Page, check_limit
@@ -24,7 +25,8 @@ def notify(recipients: Iterable[User], kind: str, *, actor: User | None, text: s
 
     Nobody is notified of their own action, nor about a thread they may not read. With
     `group`, a recipient's unread notification of the same kind and thread grows its count
-    instead of adding a row. Announces `notification_created` for each one, after commit.
+    instead of adding a row. Announces `notification_created` for each one, after commit,
+    and enqueues what leaves the process (a mention's email).
     """
     people = {user.id: user for user in recipients if user is not None}
     if actor is not None:
@@ -55,8 +57,11 @@ def notify(recipients: Iterable[User], kind: str, *, actor: User | None, text: s
             notification.post_id = post_id or notification.post_id
         notifications.append(notification)
     db.session.flush()
+    emails = kind == "mention" and bool(current_app.config.get("SMTP_URL"))
     for notification in notifications:
         events.announce(events.notification_created, notification=notification)
+        if emails and people[notification.user_id].email_mentions:
+            jobs.enqueue("email.mention", notification_id=notification.id)
     return notifications
 
 
