@@ -40,6 +40,9 @@ CATEGORIES = [
     ("Staff lounge", "Internal notes for the vendor's team. Customers never see this.", True),
 ]
 
+# Questions there can have an accepted answer.
+SUPPORT_CATEGORIES = {"Product help", "Integrations & API"}
+
 THREADS = [
     ("Announcements", "admin@roundtable.test", "Welcome to the Roundtable customer community",
      "Hello everyone! This is **your** space to share practices, ask questions and tell us what to "
@@ -148,7 +151,8 @@ def seed_demo_community() -> list[str]:
         user = people[email]
         accounts.do_update_profile(user, user.id, display_name=user.display_name, job_title=user.job_title,
                                    bio="", interests=interests)
-    categories = {name: threads.do_create_category(None, name, description, staff_only)
+    categories = {name: threads.do_create_category(None, name, description, staff_only,
+                                                   kind="support" if name in SUPPORT_CATEGORIES else None)
                   for name, description, staff_only in CATEGORIES}
     for category, author, title, body, replies in THREADS:
         thread = threads.do_create_thread(people[author], categories[category].id, title, body)

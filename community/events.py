@@ -16,6 +16,7 @@ thread_created = signals.signal("thread.created")
 thread_updated = signals.signal("thread.updated")
 post_created = signals.signal("post.created")
 post_updated = signals.signal("post.updated")
+post_reactions_changed = signals.signal("post.reactions_changed")  # payload post, reactions (counts)
 user_joined = signals.signal("user.joined")
 notification_created = signals.signal("notification.created")
 # Ideas: payloads carry `idea`; vote changes add `vote_count` and `voter_org_count`, status

@@ -216,6 +216,21 @@ def can_delete_post(actor: User | None, post: Post) -> bool:
     return can_edit_post(actor, post)
 
 
+def can_react(actor: User | None, post: Post) -> bool:
+    """Members react to others' live posts they can read, in threads that are not deleted."""
+    return (can_read_post_body(actor, post) and can_participate(actor) and post.deleted_at is None
+            and post.thread.deleted_at is None and post.author_id != actor.id)
+
+
+def can_mark_solution(actor: User | None, thread: Thread) -> bool:
+    """In support categories, the one who asked (or the category's staff) marks which reply solved it."""
+    if not can_read_thread(actor, thread) or thread.category.kind != "support" or thread.deleted_at is not None:
+        return False
+    if is_category_staff(actor, thread.category_id):
+        return True
+    return thread.author_id == actor.id and can_participate(actor) and not thread.locked
+
+
 # Ideas: each one lives in its discussion thread, so it is exactly as readable as that thread.
 
 

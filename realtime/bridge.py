@@ -29,7 +29,7 @@ def _broadcast(schema_class, *per_viewer: str):
 
 
 _thread_schema = _broadcast(ThreadSchema, "last_read_post_id", "unread_count")
-_post_schema = _broadcast(PostSchema, "hidden_reason")
+_post_schema = _broadcast(PostSchema, "hidden_reason", "my_reactions")
 _idea_schema = _broadcast(IdeaSchema, "has_voted", "organizations")
 _notification_schema = NotificationSchema()
 
@@ -76,6 +76,11 @@ def on_post_created(sender, thread, post):
 
 def on_post_updated(sender, thread, post):
     push(f"thread:{thread.id}", "post.updated", **_post_fields(post))
+
+
+def on_post_reactions_changed(sender, post, reactions):
+    push(f"thread:{post.thread_id}", "post.reactions_changed", post_id=post.id, thread_id=post.thread_id,
+         reactions=reactions)
 
 
 def on_idea_created(sender, idea):
@@ -133,6 +138,7 @@ for _signal, _receiver in (
     (events.thread_updated, on_thread_updated),
     (events.post_created, on_post_created),
     (events.post_updated, on_post_updated),
+    (events.post_reactions_changed, on_post_reactions_changed),
     (events.notification_created, on_notification_created),
     (events.idea_created, on_idea_created),
     (events.idea_vote_changed, on_idea_vote_changed),

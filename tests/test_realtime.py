@@ -79,6 +79,19 @@ def test_edits_and_thread_changes_are_pushed(realtime_server, apps):
     assert name == "thread.updated" and event["thread"]["pinned"] is True
 
 
+def test_reactions_are_pushed_with_their_counts(realtime_server, apps):
+    alice, bob = apps("alice@acme.test").connect(), apps("bob@globex.test")
+    thread = thread_in(alice, "General")
+    alice.subscribe(f"thread:{thread['id']}")
+    post_id = thread["first_post"]["id"]
+    assert bob.api("PUT", f"/posts/{post_id}/reactions/tada").status_code == 200
+    name, event = alice.next_event()
+    assert name == "post.reactions_changed" and set(event) >= CONTRACT_FIELDS
+    assert (event["post_id"], event["thread_id"], event["reactions"]) == (post_id, thread["id"], {"tada": 1})
+    bob.api("PUT", f"/posts/{post_id}/reactions/tada")  # nothing changed: nothing pushed
+    alice.no_event(0.5)
+
+
 def test_a_rejected_change_pushes_nothing(realtime_server, apps):
     alice = apps("alice@acme.test").connect()
     thread = thread_in(alice, "General")

@@ -81,6 +81,9 @@
         });
       }
       on("post.created", function (event) { showPost(event.post.id, false); });
+      on("post.reactions_changed", function (event) {
+        if (window.roundtableReactions) { window.roundtableReactions.show(event.post_id, event.reactions); }
+      });
       on("post.updated", function (event) { showPost(event.post.id, true); });
       on("thread.updated", reload);
     },

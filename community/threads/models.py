@@ -19,6 +19,8 @@ class Category(db.Model):
     # A category with a purpose holds threads that belong to another aggregate (the ideas board
     # holds each idea's discussion); only that aggregate's services start threads in it.
     purpose: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # `support`: questions, each of which can have one post marked as its solution.
+    kind: Mapped[str] = mapped_column(String(20), default="discussion", server_default="discussion")
 
 
 class Thread(db.Model):
@@ -38,9 +40,15 @@ class Thread(db.Model):
     # Deleting is soft: the thread vanishes for members, and staff can restore it.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The reply that answered a support question. (Threads and posts refer to each other, so this
+    # key is created after both tables.)
+    solution_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL", use_alter=True, name="fk_threads_solution_post_id_posts"))
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+    solution_post: Mapped["Post | None"] = relationship(foreign_keys=[solution_post_id], lazy="select",
+                                                        post_update=True)
 
     # The viewer's reading state, loaded with the thread by `services.with_reading_state` (None
     # when it was not asked for): the last post they read, and how many visible posts follow it.
@@ -79,7 +87,7 @@ class Post(db.Model):
     # When it was last hidden or unhidden, so clients catching up (`since`) hear of it.
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    thread: Mapped[Thread] = relationship(lazy="select")
+    thread: Mapped[Thread] = relationship(foreign_keys=[thread_id], lazy="select")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     editor: Mapped[User | None] = relationship(foreign_keys=[editor_id], lazy="select")
 
@@ -122,3 +130,16 @@ class ThreadRead(db.Model):
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     last_read_post_id: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PostReaction(db.Model):
+    """One member's reaction to a post, from the fixed set in `reactions.REACTIONS`."""
+
+    __tablename__ = "post_reactions"
+    __table_args__ = (UniqueConstraint("post_id", "user_id", "reaction"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reaction: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,6 +23,7 @@ MAX_TITLE_LENGTH = 200
 MIN_TITLE_LENGTH = 3
 MAX_BODY_LENGTH = 50_000
 THREAD_SORTS = ("activity", "new", "top")
+CATEGORY_KINDS = ("discussion", "support")
 
 THREAD_KEYSETS = {
     "activity": Keyset(
@@ -119,9 +120,10 @@ def access_post(actor: User | None, post_id: int) -> Post:
 
 
 def list_threads(actor: User | None, *, category_id: int | None = None, sort: str | None = None,
-                 cursor: str | None = None, limit=None) -> Page[Thread]:
+                 cursor: str | None = None, limit=None, unsolved: bool = False) -> Page[Thread]:
     """Threads the actor may read, newest activity first (or newest, or most replied).
-    Within one category, pinned threads come first."""
+    Within one category, pinned threads come first. `unsolved` keeps the questions of support
+    categories that have no solution yet."""
     keysets = THREAD_KEYSETS if category_id is None else PINNED_FIRST_KEYSETS
     keyset = keysets[check_sort(sort)]
     limit = check_limit(limit)
@@ -131,6 +133,8 @@ def list_threads(actor: User | None, *, category_id: int | None = None, sort: st
     if category_id is not None:
         access_category(actor, category_id)
         query = query.where(Thread.category_id == category_id)
+    if unsolved:
+        query = query.where(Category.kind == "support", Thread.solution_post_id.is_(None))
     return keyset.paginate(query, cursor, limit)
 
 
@@ -311,8 +315,11 @@ def do_set_category_subscription(actor: User, category_id: int, level: str | Non
 
 
 def do_create_category(actor: User | None, name: str | None, description: str | None = "",
-                       staff_only: bool = False, position: int | None = None) -> Category:
+                       staff_only: bool = False, position: int | None = None, kind: str | None = None) -> Category:
     """`actor` None means the operator (CLI, demo seed)."""
+    kind = kind or "discussion"
+    if kind not in CATEGORY_KINDS:
+        raise ValidationFailed({"kind": "Use discussion or support."})
     if actor is not None and not permissions.can_manage_categories(actor):
         raise Forbidden("Only admins manage categories.")
     name = " ".join((name or "").split())
@@ -323,7 +330,7 @@ def do_create_category(actor: User | None, name: str | None, description: str | 
     if position is None:
         position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
     category = Category(name=name, description=(description or "").strip(), staff_only=bool(staff_only),
-                        position=position)
+                        position=position, kind=kind)
     db.session.add(category)
     events.commit()
     return category
@@ -344,6 +351,8 @@ def do_delete_post(actor: User, post_id: int) -> Post:
                        code="first_post")
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
+    if post.thread.solution_post_id == post.id:
+        post.thread.solution_post_id = None  # a deleted reply solves nothing any more
     db.session.execute(
         update(Thread).where(Thread.id == post.thread_id).values(reply_count=Thread.reply_count - 1)
         .execution_options(synchronize_session=False)
@@ -433,6 +442,36 @@ def do_restore_thread(actor: User, thread_id: int) -> Thread:
     thread.deleted_at = None
     thread.deleted_by_id = None
     audit.record(actor, "thread.restore", "thread", thread.id, category_id=thread.category_id)
+    events.announce(events.thread_updated, thread=thread)
+    events.commit()
+    return thread
+
+
+def do_set_solution(actor: User, thread_id: int, post_id: int | None) -> Thread:
+    """Mark a reply as the solution of a support question (None: unmark), telling its author."""
+    thread = access_thread(actor, thread_id)
+    if not permissions.can_mark_solution(actor, thread):
+        if thread.category.kind != "support":
+            raise Conflict("Only questions in support categories have solutions.", code="not_a_question")
+        raise Forbidden("Only the one who asked, or the category's staff, marks the solution.")
+    post = None
+    if post_id is not None:
+        post = access_post(actor, post_id)
+        if post.thread_id != thread.id:
+            raise NotFound("No such post in this thread.")
+        if post.id == first_post_id(thread.id):
+            raise Conflict("The question cannot be its own solution.", code="first_post")
+        if post.deleted_at is not None or post.hidden_at is not None:
+            raise Conflict("A deleted or hidden post cannot be the solution.", code="post_unavailable")
+    if thread.solution_post_id == (post.id if post else None):
+        return thread
+    thread.solution_post_id = post.id if post else None
+    if actor.id != thread.author_id:
+        audit.record(actor, "thread.solution" if post else "thread.unsolve", "thread", thread.id,
+                     category_id=thread.category_id, after={"solution_post_id": thread.solution_post_id})
+    if post is not None:
+        notify([post.author], "solution", actor=actor, thread=thread, post_id=post.id,
+               text=f'{actor.display_name} marked your answer as the solution of "{thread.title}"')
     events.announce(events.thread_updated, thread=thread)
     events.commit()
     return thread

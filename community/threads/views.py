@@ -7,7 +7,7 @@ from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..notifications import subscriptions
 from ..web import form_int, signed_in_user_key
-from . import reading, services
+from . import reactions, reading, services
 
 bp = Blueprint("threads", __name__)
 
@@ -16,6 +16,11 @@ SUBSCRIPTION_FLASHES = {
     "mute": "Muted: you will not be notified of activity here (mentions still reach you).",
     None: "Notifications back to the default.",
 }
+
+
+@bp.app_context_processor
+def _reaction_choices():
+    return {"reaction_choices": reactions.REACTIONS, "reaction_names": reactions.REACTION_NAMES}
 
 
 @bp.get("/")
@@ -31,9 +36,10 @@ def index():
 @bp.get("/c/<int:category_id>")
 def category(category_id: int):
     category = services.access_category(current_user, category_id)
+    unsolved = category.kind == "support" and request.args.get("unsolved") == "1"
     page = services.list_threads(current_user, category_id=category.id, sort=request.args.get("sort"),
-                                 cursor=request.args.get("cursor"), limit=request.args.get("limit"))
-    return render_template("threads/category.html", category=category, page=page,
+                                 cursor=request.args.get("cursor"), limit=request.args.get("limit"), unsolved=unsolved)
+    return render_template("threads/category.html", category=category, page=page, unsolved=unsolved,
                            sort=request.args.get("sort") or "activity", sorts=services.THREAD_SORTS,
                            subscription=subscriptions.level_of(current_user, category=category))
 
@@ -78,6 +84,7 @@ def thread(thread_id: int):
 
 
 def _render_thread(thread, page, errors=None, form=None, first_unread=None, resumed=False):
+    reactions.attach(current_user, page.items)
     # Staff get the categories they may move the thread to; nobody else needs that query.
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
@@ -108,7 +115,31 @@ def thread_subscription(thread_id: int):
 def post_fragment(post_id: int):
     """One post rendered for the viewer, for live pages that were told it appeared or changed."""
     post = services.access_post(current_user, post_id)
-    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id))
+    reactions.attach(current_user, [post])
+    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id),
+                           thread=post.thread)
+
+
+@bp.post("/p/<int:post_id>/reactions/<reaction>")
+@limiter.limit(rate_limits.VOTE, key_func=signed_in_user_key)
+def react(post_id: int, reaction: str):
+    """One click adds or withdraws a reaction (`on`: 1 or 0); static/reactions.js sends it
+    without leaving the page and gets the new counts back as JSON."""
+    summary = reactions.do_react(current_user, post_id, reaction, on=request.form.get("on") != "0")
+    if request.accept_mimetypes.best == "application/json":
+        return summary.as_dict()
+    post = services.access_post(current_user, post_id)
+    return redirect(url_for("threads.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
+
+
+@bp.post("/t/<int:thread_id>/solution")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+def solution(thread_id: int):
+    """Mark a reply as the solution (`post_id`), or with an empty `post_id` unmark it."""
+    post_id = form_int("post_id") if request.form.get("post_id") else None
+    services.do_set_solution(current_user, thread_id, post_id)
+    flash("Marked as the solution." if post_id else "The solution mark is removed.", "success")
+    return redirect(url_for("threads.thread", thread_id=thread_id))
 
 
 @bp.post("/t/<int:thread_id>/reply")
