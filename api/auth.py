@@ -11,9 +11,10 @@ from community.accounts import services as accounts
 from community.accounts.models import SessionKind
 from community.errors import AuthenticationFailed
 from community.extensions import jwt, limiter
-from community.web import public, render_error
+from community.responses import public, render_error
+from community.shapes import ProfileSchema
 
-from .common import ListArgsSchema, ProfileSchema, api_blueprint, page_schema, viewer
+from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
 bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in member and their devices.")
 
@@ -24,8 +25,10 @@ bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in memb
 @jwt.token_in_blocklist_loader
 def _is_revoked(jwt_header, jwt_payload) -> bool:
     """Revoked unless its device session is live (one query, which also loads the user)."""
-    session = device_sessions.load_live_session(jwt_payload.get("sid"), SessionKind.DEVICE)
-    if session is None or str(session.user_id) != jwt_payload.get("sub"):
+    subject = jwt_payload.get("sub")
+    user_id = int(subject) if isinstance(subject, str) and subject.isdigit() else None
+    session = device_sessions.load_live_device_session(jwt_payload.get("sid"), user_id)
+    if session is None:
         return True
     g.device_session = session
     return False

@@ -1,5 +1,5 @@
 """What every API module shares: blueprints guarded by bearer tokens, the viewer, list shapes."""
-from functools import cache
+from functools import cache, wraps
 
 from flask import current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
@@ -7,9 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from webargs.flaskparser import FlaskParser
 
+from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.database import MAX_ID
 from community.errors import ValidationFailed
+from community.shapes import viewing_as
 
 from .errors import ErrorSchema
 
@@ -47,9 +49,17 @@ def require_access_token():
         return None
     verify_jwt_in_request()
     user = g.device_session.user
+    g.device_seen = (g.device_session.id, g.device_session.last_seen_at)
     accounts.check_not_suspended(user)
     g.viewer = user
     return None
+
+
+def mark_device_seen(response):
+    """After the answer is made: authentication itself writes nothing."""
+    if g.get("device_seen") is not None:
+        device_sessions.do_mark_seen(*g.device_seen)
+    return response
 
 
 def conditional_get(response):
@@ -68,8 +78,22 @@ class StrictParser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
 
+def _dumped_for_the_viewer(view):
+    """Answers are dumped inside the view's call (flask-smorest shapes them there), as its viewer sees them."""
+
+    @wraps(view)
+    def view_for_viewer(*args, **kwargs):
+        with viewing_as(viewer()):
+            return view(*args, **kwargs)
+
+    return view_for_viewer
+
+
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        super().add_url_rule(rule, endpoint, _dumped_for_the_viewer(view_func), provide_automatic_options, **options)
 
     def error(self, status: int, description: str):
         """Document an error answer of a route (always the error envelope)."""
@@ -81,6 +105,7 @@ def api_blueprint(name: str, description: str) -> ApiBlueprint:
     blueprint.before_request(require_access_token)
     blueprint.before_request(refuse_unknown_query_parameters)
     blueprint.after_request(conditional_get)
+    blueprint.after_request(mark_device_seen)
     return blueprint
 
 
@@ -88,23 +113,6 @@ def user_rate_key() -> str:
     """Rate limits count per signed-in user (or per address before sign-in)."""
     identity = get_jwt_identity() if g.get("viewer") else None
     return f"user:{identity}" if identity else f"ip:{request.remote_addr}"
-
-
-class Can(fields.Boolean):
-    """A permission flag for the viewer, computed by the policy: `Can(permissions.can_reply)`.
-
-    Clients show or hide actions by these flags and never recompute a rule.
-    """
-
-    def __init__(self, rule, **kwargs):
-        super().__init__(dump_only=True, **kwargs)
-        self.rule = rule
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return bool(self.rule(viewer(), obj))
-
-    def get_value(self, obj, attr, accessor=None, default=None):
-        return True  # the value comes from the rule, not from an attribute
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 (reads like the field class it returns)
@@ -134,22 +142,3 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
          "next_cursor": fields.String(allow_none=True, required=True)},
         name=name,
     )
-
-
-class UserRefSchema(Schema):
-    """Who wrote or did something, as shown next to it."""
-
-    id = fields.Integer()
-    display_name = fields.String()
-    handle = fields.String(metadata={"description": "Mention this member in a post as @handle."})
-    organization = fields.String(attribute="organization_name")
-    job_title = fields.String()
-    role = fields.String()
-
-
-class ProfileSchema(UserRefSchema):
-    """A member's profile as other members see it (no email: customers' addresses stay private)."""
-
-    bio = fields.String()
-    interests = fields.List(fields.String())
-    created_at = fields.DateTime()

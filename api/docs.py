@@ -4,7 +4,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory, url_for
 
-from community.web import public
+from community.responses import public
 
 # swagger-ui-dist as shipped inside flask-swagger-ui's wheel (with its license): no CDN.
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).parent / "dist"

@@ -3,7 +3,7 @@ from flask import Flask, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from community.web import ERROR_RENDERERS, http_error_response, render_error
+from community.responses import http_error_response, register_error_renderer, render_error
 
 
 class ErrorBodySchema(Schema):
@@ -54,6 +54,6 @@ def _request_parsing_error(error):
 
 
 def register_errors(app: Flask) -> None:
-    app.extensions[ERROR_RENDERERS].append(("/api/", render_api_error))
+    register_error_renderer(app, "/api/", render_api_error)
     app.register_error_handler(UnprocessableEntity, _request_parsing_error)
     app.register_error_handler(BadRequest, _request_parsing_error)

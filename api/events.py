@@ -7,8 +7,9 @@ from community.extensions import limiter
 from community.gatherings import calendar, meetings, people, presence
 from community.gatherings.models import LocationSharing, Visibility, WhoMayAsk
 from community.gatherings.qr import checkin_qr_payload
+from community.shapes import Can, UserRefSchema
 
-from .common import Can, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
+from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 
 bp = api_blueprint("events", "Events: registration, check-in, finding attendees, meeting requests.")
 

@@ -1,60 +1,23 @@
 """The ideas board: feature requests, votes, official answers, merges."""
 from marshmallow import Schema, fields, validate
 
-from community import permissions, rate_limits
+from community import rate_limits
 from community.extensions import limiter
 from community.ideas import services
 from community.ideas.models import ANSWER_STATUSES, IdeaStatus
+from community.shapes import IdeaSchema, PostSchema
 
 from .common import (
-    Can,
     ListArgsSchema,
     SubscriptionSchema,
     SubscriptionStateSchema,
-    UserRefSchema,
     api_blueprint,
     page_schema,
     user_rate_key,
     viewer,
 )
-from .threads import PostSchema
 
 bp = api_blueprint("ideas", "Feature requests: post, vote, follow their status; staff answer and merge.")
-
-
-class OfficialAnswerSchema(Schema):
-    note = fields.String(metadata={"description": "Markdown source."})
-    note_html = fields.String(metadata={"description": "Sanitized HTML, for display."})
-    status = fields.String(metadata={"description": "The status this answer came with."})
-    by = fields.Nested(UserRefSchema, allow_none=True)
-    at = fields.DateTime()
-
-
-class IdeaSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    body = fields.String(metadata={"description": "Markdown source of the description (its thread's first post)."})
-    body_html = fields.String(metadata={"description": "Sanitized HTML, for display."})
-    tags = fields.List(fields.String())
-    status = fields.String(metadata={"enum": list(IdeaStatus)})
-    vote_count = fields.Integer()
-    voter_org_count = fields.Integer(metadata={"description": "How many customer organizations want it."})
-    has_voted = fields.Boolean()
-    subscription = fields.String(allow_none=True, metadata={
-        "enum": ["watch", "mute", None], "description": "Your own watch or mute of this idea; null: the default."})
-    thread_id = fields.Integer(metadata={"description": "Its discussion: comments are posts of this thread."})
-    author = fields.Nested(UserRefSchema)
-    created_at = fields.DateTime()
-    status_changed_at = fields.DateTime()
-    official_answer = fields.Nested(OfficialAnswerSchema, allow_none=True)
-    merged_into_id = fields.Integer(allow_none=True)
-    organizations = fields.List(fields.String(), attribute="organization_names",
-                                metadata={"description": "Names of the organizations that want it (staff only)."})
-    can_vote = Can(permissions.can_vote)
-    can_comment = Can(permissions.can_comment_on_idea)
-    can_change_status = Can(permissions.can_change_idea_status)
-    can_merge = Can(permissions.can_merge_idea)
-    can_unmerge = Can(permissions.can_unmerge_idea)
 
 
 class IdeaListArgsSchema(ListArgsSchema):

@@ -6,10 +6,10 @@ from community import rate_limits
 from community.extensions import limiter
 from community.moderation import services
 from community.moderation.models import FlagReason, Resolution
+from community.shapes import PostSchema, ProfileSchema, UserRefSchema
 from community.threads import services as threads
 
-from .common import ListArgsSchema, ProfileSchema, UserRefSchema, api_blueprint, page_schema, user_rate_key, viewer
-from .threads import PostSchema
+from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 
 bp = api_blueprint("moderation", "Flags, the flag queue, hiding posts, suspensions and the audit log.")
 

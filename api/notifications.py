@@ -2,23 +2,11 @@
 from marshmallow import Schema, fields
 
 from community.notifications import services
+from community.shapes import NotificationSchema
 
-from .common import Id, ListArgsSchema, UserRefSchema, api_blueprint, page_schema, viewer
+from .common import Id, ListArgsSchema, api_blueprint, page_schema, viewer
 
 bp = api_blueprint("notifications", "What concerns you: replies, answers, meetings, moderation outcomes.")
-
-
-class NotificationSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    thread_id = fields.Integer(allow_none=True)
-    idea_id = fields.Integer(allow_none=True)
-    event_id = fields.Integer(allow_none=True)
-    actor = fields.Nested(UserRefSchema, allow_none=True)
-    count = fields.Integer(metadata={"description": "How many happenings this one groups."})
-    read = fields.Boolean()
-    created_at = fields.DateTime(attribute="updated_at", metadata={"description": "When it last happened."})
-    text = fields.String()
 
 
 class NotificationListArgsSchema(ListArgsSchema):

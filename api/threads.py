@@ -1,18 +1,17 @@
 """Categories, threads and posts."""
 from marshmallow import Schema, fields, validate
 
-from community import permissions, rate_limits
+from community import rate_limits
 from community.extensions import limiter
 from community.notifications import subscriptions
+from community.shapes import CategorySchema, PostSchema, ThreadSchema, current_viewer
 from community.threads import reactions, reading, services
 
 from .common import (
-    Can,
     Id,
     ListArgsSchema,
     SubscriptionSchema,
     SubscriptionStateSchema,
-    UserRefSchema,
     api_blueprint,
     page_schema,
     user_rate_key,
@@ -20,17 +19,6 @@ from .common import (
 )
 
 bp = api_blueprint("threads", "Categories, discussion threads and their posts.")
-
-
-class CategorySchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    description = fields.String()
-    position = fields.Integer()
-    staff_only = fields.Boolean()
-    kind = fields.String(metadata={"enum": list(services.CATEGORY_KINDS), "description": (
-        "support: each thread is a question that can have one solution post.")})
-    can_create_thread = Can(permissions.can_create_thread)
 
 
 class CategoryCreateSchema(Schema):
@@ -47,84 +35,13 @@ class ReactionsSchema(Schema):
     mine = fields.List(fields.String(), metadata={"description": "The reactions you chose."})
 
 
-HIDDEN_BODY_HTML = "<p><em>This post was hidden by moderators.</em></p>\n"
-
-
-class PostSchema(Schema):
-    id = fields.Integer()
-    thread_id = fields.Integer()
-    author = fields.Nested(UserRefSchema)
-    body = fields.Method("_body", metadata={"type": "string", "description": (
-        "Markdown source, for editing; empty when the post is hidden from you.")})
-    body_html = fields.Method("_body_html", metadata={"type": "string", "description": (
-        "Sanitized HTML, for display; a placeholder when the post is hidden from you.")})
-    created_at = fields.DateTime()
-    edited_at = fields.DateTime(allow_none=True)
-    deleted = fields.Function(lambda post: post.deleted_at is not None, metadata={"type": "boolean"})
-    hidden = fields.Function(lambda post: post.hidden_at is not None, metadata={"type": "boolean"})
-    hidden_reason = fields.Method("_hidden_reason", metadata={
-        "type": "string", "nullable": True, "description": "Why staff hid it: for its author and staff only."})
-    reactions = fields.Method("_reactions", metadata={
-        "type": "object", "additionalProperties": {"type": "integer"},
-        "description": "Reaction counts: " + ", ".join(reactions.REACTIONS) + "."})
-    my_reactions = fields.Method("_my_reactions", metadata={"type": "array", "items": {"type": "string"}})
-    can_edit = Can(permissions.can_edit_post)
-    can_react = Can(permissions.can_react)
-    can_delete = Can(permissions.can_delete_post)
-    can_flag = Can(permissions.can_flag_post)
-    can_hide = Can(permissions.can_hide_post)
-    can_unhide = Can(permissions.can_unhide_post)
-    can_view_history = Can(permissions.can_moderate_post)
-
-    def _body(self, post) -> str:
-        return post.body if permissions.can_read_post_body(viewer(), post) else ""
-
-    def _body_html(self, post) -> str:
-        return post.body_html if permissions.can_read_post_body(viewer(), post) else HIDDEN_BODY_HTML
-
-    def _reactions(self, post) -> dict:
-        return reactions.summary_of(viewer(), post).counts
-
-    def _my_reactions(self, post) -> list:
-        return reactions.summary_of(viewer(), post).mine
-
-    def _hidden_reason(self, post) -> str | None:
-        return post.hidden_reason if permissions.can_see_hidden_reason(viewer(), post) else None
-
-
-class ThreadSchema(Schema):
-    id = fields.Integer()
-    category_id = fields.Integer()
-    title = fields.String()
-    author = fields.Nested(UserRefSchema)
-    created_at = fields.DateTime()
-    last_activity_at = fields.DateTime()
-    reply_count = fields.Integer()
-    pinned = fields.Boolean()
-    locked = fields.Boolean()
-    closed = fields.Boolean()
-    deleted = fields.Function(lambda thread: thread.deleted_at is not None, metadata={"type": "boolean"})
-    solution_post_id = fields.Integer(allow_none=True, metadata={
-        "description": "The reply marked as the solution of this support question."})
-    last_read_post_id = fields.Integer(allow_none=True, metadata={
-        "description": "The last post you read (null: you never opened the thread)."})
-    unread_count = fields.Integer(metadata={
-        "description": "Visible posts after the last one you read (all of them if you never opened it)."})
-    can_reply = Can(permissions.can_reply)
-    can_edit_title = Can(permissions.can_edit_thread_title)
-    can_moderate = Can(permissions.can_moderate_thread)
-    can_delete = Can(permissions.can_delete_thread)
-    can_restore = Can(permissions.can_restore_thread)
-    can_mark_solution = Can(permissions.can_mark_solution)
-
-
 class ThreadDetailSchema(ThreadSchema):
     subscription = fields.Method("_subscription", metadata={
         "type": "string", "nullable": True, "enum": ["watch", "mute", None],
         "description": "Your own watch or mute of this thread; null: the default."})
 
     def _subscription(self, thread) -> str | None:
-        return subscriptions.level_of(viewer(), thread=thread)
+        return subscriptions.level_of(current_viewer(), thread=thread)
 
 
 class CreatedThreadSchema(ThreadSchema):

@@ -3,10 +3,11 @@ from flask import url_for
 from marshmallow import Schema, fields
 
 from community.accounts import services as accounts
-from community.web import public
+from community.responses import public
+from community.shapes import ProfileSchema
 
 from .auth import MeSchema, issue_tokens
-from .common import ProfileSchema, api_blueprint, viewer
+from .common import api_blueprint, viewer
 
 bp = api_blueprint("users", "Member profiles and invitations.")
 

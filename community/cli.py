@@ -5,6 +5,7 @@ import click
 from flask import Flask, url_for
 
 from .accounts import services as accounts
+from .actors import SYSTEM
 from .database import refresh_planner_statistics
 from .demo import seed_demo_community
 from .errors import DomainError
@@ -38,7 +39,7 @@ def register_cli(app: Flask) -> None:
                   show_default=True, help="Where members reach the site (env ROUNDTABLE_BASE_URL).")
     def invite(email, organization, role, base_url):
         """Invite EMAIL and print the invitation URL to send them."""
-        invitation, token = _fail_cleanly(lambda: accounts.do_invite(None, email, organization, role))
+        invitation, token = _fail_cleanly(lambda: accounts.do_invite(SYSTEM, email, organization, role))
         with app.test_request_context(base_url=base_url):
             click.echo(url_for("accounts.accept_invitation", token=token, _external=True))
 
@@ -56,7 +57,7 @@ def register_cli(app: Flask) -> None:
             raise click.UsageError("Name the organization.")
         if domains or clear:
             org = _fail_cleanly(lambda: accounts.do_set_organization_domains(
-                None, accounts.find_or_create_organization(organization), list(domains)))
+                SYSTEM, accounts.find_or_create_organization(organization), list(domains)))
         else:
             org = _fail_cleanly(lambda: accounts.find_organization(organization))
         if org is None:

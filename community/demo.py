@@ -7,6 +7,7 @@ from werkzeug.security import generate_password_hash
 from . import events
 from .accounts import services as accounts
 from .accounts.models import Role, User
+from .actors import SYSTEM
 from .database import db, utcnow
 from .gatherings import calendar, meetings, presence
 from .ideas import services as ideas
@@ -118,7 +119,7 @@ def seed_demo_event(people: dict[str, User]) -> None:
     """A conference that is on whenever the demo is seeded, with a few members checked in."""
     now = utcnow()
     event = calendar.do_create_event(
-        None, name="Roundtable Customer Summit", venue="Lisbon Congress Centre",
+        SYSTEM, name="Roundtable Customer Summit", venue="Lisbon Congress Centre",
         description="Two days of talks, workshops and an expo. Check in to find the people you came to meet.",
         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=3), timezone="Europe/Lisbon",
         geofence=VENUE, zones=["Main stage", "Expo hall", "Workshop room 1", "Workshop room 2"])
@@ -146,12 +147,12 @@ def seed_demo_community() -> list[str]:
         people[email] = user
     events.commit()
     for name, domains in ORGANIZATION_DOMAINS.items():
-        accounts.do_set_organization_domains(None, accounts.find_organization(name), domains)
+        accounts.do_set_organization_domains(SYSTEM, accounts.find_organization(name), domains)
     for email, *_, interests in PEOPLE:
         user = people[email]
         accounts.do_update_profile(user, user.id, display_name=user.display_name, job_title=user.job_title,
                                    bio="", interests=interests)
-    categories = {name: threads.do_create_category(None, name, description, staff_only,
+    categories = {name: threads.do_create_category(SYSTEM, name, description, staff_only,
                                                    kind="support" if name in SUPPORT_CATEGORIES else None)
                   for name, description, staff_only in CATEGORIES}
     for category, author, title, body, replies in THREADS:

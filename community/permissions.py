@@ -2,8 +2,13 @@
 
 Plain functions of their arguments, never of the request or the logged-in user, so web
 views, the API, socket handlers and the CLI all ask the same questions. `actor` is a User,
-or None for someone not signed in. Rules about which rows are visible are given here too,
+`SYSTEM` for the operator (CLI, demo seed) and the system itself, who act as an admin, or None
+for someone not signed in, who may do nothing. Rules about which rows are visible are given here too,
 as SQL clauses, so lists and searches filter exactly as the single-object checks do.
+
+A rule whose refusal has a reason worth telling is written once as `refusal_to_*`, answering
+None (allowed) or the domain error to raise: its `can_*` flag is "no refusal", and services raise
+it through `ensure_can_*`, so the flag clients see and the answer they get cannot disagree.
 
 Every staff check about content asks one question: is this actor staff *for this category*
 (`is_category_staff`)? Moderators and admins are staff everywhere; a category moderator only
@@ -16,7 +21,9 @@ from sqlalchemy import and_, event, false, inspect, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from .accounts.models import Role, User
+from .actors import SYSTEM, Actor
 from .database import db
+from .errors import Conflict, DomainError, Forbidden
 from .gatherings.models import Checkin, Event, LocationSharing, MeetingRequest, MeetingStatus, Visibility, WhoMayAsk
 from .ideas.models import Idea, IdeaStatus
 from .moderation.models import CategoryModerator, Flag
@@ -25,8 +32,19 @@ from .threads.models import Category, Post, Thread
 _MODERATED = "moderated_category_ids"
 
 
-def is_signed_in(actor: User | None) -> bool:
-    return actor is not None and not actor.is_suspended
+def ensure(refusal: DomainError | None) -> None:
+    """Raise the refusal a `refusal_to_*` rule answered, if it answered one."""
+    if refusal is not None:
+        raise refusal
+
+
+def is_member(actor: Actor | None) -> bool:
+    """A person signed in and not suspended (not the system)."""
+    return isinstance(actor, User) and not actor.is_suspended
+
+
+def is_signed_in(actor: Actor | None) -> bool:
+    return actor is SYSTEM or is_member(actor)
 
 
 def not_suspended_clause(now: datetime):
@@ -34,25 +52,25 @@ def not_suspended_clause(now: datetime):
     return or_(User.suspended_until.is_(None), User.suspended_until <= now)
 
 
-def is_staff(actor: User | None) -> bool:
+def is_staff(actor: Actor | None) -> bool:
     """Staff everywhere: moderators and admins."""
-    return is_signed_in(actor) and actor.role in (Role.MODERATOR, Role.ADMIN)
+    return actor is SYSTEM or is_member(actor) and actor.role in (Role.MODERATOR, Role.ADMIN)
 
 
-def is_admin(actor: User | None) -> bool:
-    return is_signed_in(actor) and actor.role == Role.ADMIN
+def is_admin(actor: Actor | None) -> bool:
+    return actor is SYSTEM or is_member(actor) and actor.role == Role.ADMIN
 
 
-def can_participate(actor: User | None) -> bool:
-    """Post, reply, vote, flag: everyone signed in who is not silenced."""
-    return is_signed_in(actor) and not actor.is_silenced
+def can_participate(actor: Actor | None) -> bool:
+    """Post, reply, vote, flag: every member signed in who is not silenced."""
+    return is_member(actor) and not actor.is_silenced
 
 
-def moderated_category_ids(actor: User | None) -> frozenset[int]:
+def moderated_category_ids(actor: Actor | None) -> frozenset[int]:
     """The categories a member moderates, as a set made once per transaction (a commit or
     rollback forgets it): a page of fifty posts asks it hundreds of times. Signing in loads the
     assignments with the member (`with_moderator_assignments`); otherwise they are queried here."""
-    if not is_signed_in(actor):
+    if not is_member(actor):
         return frozenset()
     cache = db.session.info.setdefault(_MODERATED, {})
     if actor.id not in cache:
@@ -77,11 +95,11 @@ def _forget_moderated_categories(session):
     session.info.pop(_MODERATED, None)
 
 
-def is_category_staff(actor: User | None, category_id: int) -> bool:
+def is_category_staff(actor: Actor | None, category_id: int) -> bool:
     return is_staff(actor) or category_id in moderated_category_ids(actor)
 
 
-def staff_categories_clause(actor: User | None, category_column=Thread.category_id):
+def staff_categories_clause(actor: Actor | None, category_column=Thread.category_id):
     """SQL twin of `is_category_staff` on a category id column."""
     if is_staff(actor):
         return true()
@@ -89,12 +107,12 @@ def staff_categories_clause(actor: User | None, category_column=Thread.category_
     return category_column.in_(sorted(ids)) if ids else false()
 
 
-def can_manage_jobs(actor: User | None) -> bool:
+def can_manage_jobs(actor: Actor | None) -> bool:
     """See background jobs (dead ones above all) and retry them: admins."""
     return is_admin(actor)
 
 
-def can_moderate_anything(actor: User | None) -> bool:
+def can_moderate_anything(actor: Actor | None) -> bool:
     """Staff anywhere: may open the staff area (flag queue, audit log)."""
     return is_staff(actor) or bool(moderated_category_ids(actor))
 
@@ -102,50 +120,66 @@ def can_moderate_anything(actor: User | None) -> bool:
 # Categories and threads
 
 
-def can_read_category(actor: User | None, category: Category) -> bool:
+def can_read_category(actor: Actor | None, category: Category) -> bool:
     return is_signed_in(actor) and (not category.staff_only or is_category_staff(actor, category.id))
 
 
-def readable_categories_clause(actor: User | None):
+def readable_categories_clause(actor: Actor | None):
     """SQL twin of `can_read_category`, for lists and counts."""
     if not is_signed_in(actor):
         return false()
     return or_(Category.staff_only.is_(False), staff_categories_clause(actor, Category.id))
 
 
-def can_manage_categories(actor: User | None) -> bool:
+def can_manage_categories(actor: Actor | None) -> bool:
     return is_admin(actor)
 
 
-def can_assign_category_moderators(actor: User | None) -> bool:
+def can_assign_category_moderators(actor: Actor | None) -> bool:
     return is_admin(actor)
 
 
-def can_read_thread(actor: User | None, thread: Thread) -> bool:
+def can_read_thread(actor: Actor | None, thread: Thread) -> bool:
     """Deleted threads stay readable for staff of their category only."""
     return can_read_category(actor, thread.category) and (
         thread.deleted_at is None or is_category_staff(actor, thread.category_id))
 
 
-def readable_threads_clause(actor: User | None):
+def readable_threads_clause(actor: Actor | None):
     """SQL twin of `can_read_thread`; the query must join Thread's Category."""
     return and_(readable_categories_clause(actor),
                 or_(Thread.deleted_at.is_(None), staff_categories_clause(actor)))
 
 
-def can_create_thread(actor: User | None, category: Category) -> bool:
+def can_create_thread(actor: Actor | None, category: Category) -> bool:
     """Threads of a category with a purpose (the ideas board) start only through their aggregate."""
     return can_read_category(actor, category) and category.purpose is None and can_participate(actor)
 
 
-def can_reply(actor: User | None, thread: Thread) -> bool:
+def refusal_to_reply(actor: Actor | None, thread: Thread) -> DomainError | None:
     """Locked and closed threads take replies from their staff only; deleted ones from nobody."""
-    if not can_read_thread(actor, thread) or not can_participate(actor) or thread.deleted_at is not None:
-        return False
-    return is_category_staff(actor, thread.category_id) or not (thread.locked or thread.closed)
+    if not can_read_thread(actor, thread) or not can_participate(actor):
+        return Forbidden("You may not reply here.")
+    if thread.deleted_at is not None:
+        return Conflict("This thread is deleted: it takes no new replies.", code="thread_deleted")
+    if is_category_staff(actor, thread.category_id):
+        return None
+    if thread.locked:
+        return Conflict("This thread is locked: it takes no new replies.", code="thread_locked")
+    if thread.closed:
+        return Conflict("This thread is closed: it takes no new replies.", code="thread_closed")
+    return None
 
 
-def can_edit_thread_title(actor: User | None, thread: Thread) -> bool:
+def can_reply(actor: Actor | None, thread: Thread) -> bool:
+    return refusal_to_reply(actor, thread) is None
+
+
+def ensure_can_reply(actor: Actor | None, thread: Thread) -> None:
+    ensure(refusal_to_reply(actor, thread))
+
+
+def can_edit_thread_title(actor: Actor | None, thread: Thread) -> bool:
     if not can_read_thread(actor, thread):
         return False
     if is_category_staff(actor, thread.category_id):
@@ -153,57 +187,97 @@ def can_edit_thread_title(actor: User | None, thread: Thread) -> bool:
     return thread.author_id == actor.id and not thread.locked and can_participate(actor)
 
 
-def can_moderate_thread(actor: User | None, thread: Thread) -> bool:
+def can_moderate_thread(actor: Actor | None, thread: Thread) -> bool:
     """Pin, lock, close, move, rename, delete and restore."""
     return can_read_thread(actor, thread) and is_category_staff(actor, thread.category_id)
 
 
-def can_move_thread_to(actor: User | None, thread: Thread, category: Category) -> bool:
-    """A category moderator moves threads only between categories they moderate."""
-    return can_moderate_thread(actor, thread) and is_category_staff(actor, category.id)
+def refusal_to_move_thread(actor: Actor | None, thread: Thread, category: Category) -> DomainError | None:
+    """Categories with a purpose (the ideas board) take no threads moved in: theirs start with
+    their aggregate. A category moderator moves threads only between categories they moderate."""
+    if not can_moderate_thread(actor, thread):
+        return Forbidden("Only staff can move, pin, lock or close threads.")
+    if category.id != thread.category_id and category.purpose is not None:
+        return Conflict("Threads cannot be moved into that category: its threads start elsewhere "
+                        "(the ideas board starts a thread with each idea).", code="category_reserved")
+    if not is_category_staff(actor, category.id):
+        return Forbidden("You may only move threads into categories you moderate.")
+    return None
 
 
-def can_delete_thread(actor: User | None, thread: Thread) -> bool:
-    return can_moderate_thread(actor, thread) and thread.deleted_at is None
+def can_move_thread_to(actor: Actor | None, thread: Thread, category: Category) -> bool:
+    return refusal_to_move_thread(actor, thread, category) is None
 
 
-def can_restore_thread(actor: User | None, thread: Thread) -> bool:
-    return can_moderate_thread(actor, thread) and thread.deleted_at is not None
+def ensure_can_move_thread_to(actor: Actor | None, thread: Thread, category: Category) -> None:
+    ensure(refusal_to_move_thread(actor, thread, category))
+
+
+def refusal_to_delete_thread(actor: Actor | None, thread: Thread) -> DomainError | None:
+    if not can_moderate_thread(actor, thread):
+        return Forbidden("Only staff delete threads.")
+    if thread.deleted_at is not None:
+        return Conflict("This thread is already deleted.", code="already_deleted")
+    return None
+
+
+def can_delete_thread(actor: Actor | None, thread: Thread) -> bool:
+    return refusal_to_delete_thread(actor, thread) is None
+
+
+def ensure_can_delete_thread(actor: Actor | None, thread: Thread) -> None:
+    ensure(refusal_to_delete_thread(actor, thread))
+
+
+def refusal_to_restore_thread(actor: Actor | None, thread: Thread) -> DomainError | None:
+    if not can_moderate_thread(actor, thread):
+        return Forbidden("Only staff restore threads.")
+    if thread.deleted_at is None:
+        return Conflict("This thread is not deleted.", code="not_deleted")
+    return None
+
+
+def can_restore_thread(actor: Actor | None, thread: Thread) -> bool:
+    return refusal_to_restore_thread(actor, thread) is None
+
+
+def ensure_can_restore_thread(actor: Actor | None, thread: Thread) -> None:
+    ensure(refusal_to_restore_thread(actor, thread))
 
 
 # Posts
 
 
-def can_read_post(actor: User | None, post: Post) -> bool:
+def can_read_post(actor: Actor | None, post: Post) -> bool:
     """Deleted posts stay readable for staff of their category only."""
     return can_read_thread(actor, post.thread) and (
         post.deleted_at is None or is_category_staff(actor, post.thread.category_id))
 
 
-def readable_posts_clause(actor: User | None):
+def readable_posts_clause(actor: Actor | None):
     """SQL twin of `can_read_post` within readable threads; the query must join Thread."""
     return or_(Post.deleted_at.is_(None), staff_categories_clause(actor))
 
 
-def can_read_post_body(actor: User | None, post: Post) -> bool:
+def can_read_post_body(actor: Actor | None, post: Post) -> bool:
     """A hidden post's body is for its author and its staff; others see a placeholder."""
     if not can_read_post(actor, post):
         return False
     return post.hidden_at is None or post.author_id == actor.id or is_category_staff(actor, post.thread.category_id)
 
 
-def readable_post_bodies_clause(actor: User | None):
+def readable_post_bodies_clause(actor: Actor | None):
     """SQL twin of `can_read_post_body` within readable posts; the query must join Thread."""
     if not is_signed_in(actor):
         return false()
     return or_(Post.hidden_at.is_(None), Post.author_id == actor.id, staff_categories_clause(actor))
 
 
-def can_see_hidden_reason(actor: User | None, post: Post) -> bool:
+def can_see_hidden_reason(actor: Actor | None, post: Post) -> bool:
     return post.hidden_at is not None and can_read_post_body(actor, post)
 
 
-def can_edit_post(actor: User | None, post: Post) -> bool:
+def can_edit_post(actor: Actor | None, post: Post) -> bool:
     if not can_read_post(actor, post) or post.deleted_at is not None:
         return False
     if is_category_staff(actor, post.thread.category_id):
@@ -212,8 +286,22 @@ def can_edit_post(actor: User | None, post: Post) -> bool:
             and can_participate(actor))
 
 
-def can_delete_post(actor: User | None, post: Post) -> bool:
-    return can_edit_post(actor, post)
+def refusal_to_delete_post(actor: Actor | None, post: Post) -> DomainError | None:
+    """Who may edit a post may delete it, except the first post: it carries its thread and goes
+    only with it (delete the thread instead)."""
+    if not can_edit_post(actor, post):
+        return Forbidden("You may not delete this post.")
+    if post.is_first:
+        return Conflict("The first post carries the thread; it cannot be deleted on its own.", code="first_post")
+    return None
+
+
+def can_delete_post(actor: Actor | None, post: Post) -> bool:
+    return refusal_to_delete_post(actor, post) is None
+
+
+def ensure_can_delete_post(actor: Actor | None, post: Post) -> None:
+    ensure(refusal_to_delete_post(actor, post))
 
 
 def can_react(actor: User | None, post: Post) -> bool:
@@ -234,58 +322,58 @@ def can_mark_solution(actor: User | None, thread: Thread) -> bool:
 # Ideas: each one lives in its discussion thread, so it is exactly as readable as that thread.
 
 
-def can_read_idea(actor: User | None, idea: Idea) -> bool:
+def can_read_idea(actor: Actor | None, idea: Idea) -> bool:
     return can_read_thread(actor, idea.thread)
 
 
-def can_post_idea(actor: User | None, board: Category | None) -> bool:
+def can_post_idea(actor: Actor | None, board: Category | None) -> bool:
     """`board` is the ideas category, or None before the first idea creates it (readable to all)."""
     return can_participate(actor) and (board is None or can_read_category(actor, board))
 
 
-def can_vote(actor: User | None, idea: Idea) -> bool:
+def can_vote(actor: Actor | None, idea: Idea) -> bool:
     """Closed ideas (shipped, declined, merged) take no more votes, nor withdrawals."""
     return can_read_idea(actor, idea) and idea.is_open and can_participate(actor)
 
 
-def can_comment_on_idea(actor: User | None, idea: Idea) -> bool:
+def can_comment_on_idea(actor: Actor | None, idea: Idea) -> bool:
     return can_reply(actor, idea.thread)
 
 
-def can_change_idea_status(actor: User | None, idea: Idea) -> bool:
+def can_change_idea_status(actor: Actor | None, idea: Idea) -> bool:
     """Staff answer; a merged idea keeps its status until it is unmerged."""
     return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
             and idea.status != IdeaStatus.MERGED)
 
 
-def can_merge_idea(actor: User | None, idea: Idea) -> bool:
+def can_merge_idea(actor: Actor | None, idea: Idea) -> bool:
     return can_change_idea_status(actor, idea)
 
 
-def can_unmerge_idea(actor: User | None, idea: Idea) -> bool:
+def can_unmerge_idea(actor: Actor | None, idea: Idea) -> bool:
     return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
             and idea.status == IdeaStatus.MERGED)
 
 
-def can_see_idea_organizations(actor: User | None) -> bool:
+def can_see_idea_organizations(actor: Actor | None) -> bool:
     """Everyone sees how many customer organizations want an idea; only staff see which."""
     return is_staff(actor)
 
 
-def can_moderate_post(actor: User | None, post: Post) -> bool:
+def can_moderate_post(actor: Actor | None, post: Post) -> bool:
     """Hide, unhide and read the edit history."""
     return can_read_post(actor, post) and is_category_staff(actor, post.thread.category_id)
 
 
-def can_hide_post(actor: User | None, post: Post) -> bool:
+def can_hide_post(actor: Actor | None, post: Post) -> bool:
     return can_moderate_post(actor, post) and post.deleted_at is None and post.hidden_at is None
 
 
-def can_unhide_post(actor: User | None, post: Post) -> bool:
+def can_unhide_post(actor: Actor | None, post: Post) -> bool:
     return can_moderate_post(actor, post) and post.hidden_at is not None
 
 
-def can_flag_post(actor: User | None, post: Post) -> bool:
+def can_flag_post(actor: Actor | None, post: Post) -> bool:
     """Anyone who may post flags others' live posts."""
     return (can_read_post(actor, post) and can_participate(actor) and post.deleted_at is None
             and post.author_id != actor.id)
@@ -294,11 +382,22 @@ def can_flag_post(actor: User | None, post: Post) -> bool:
 # The flag queue and the audit log
 
 
-def can_resolve_flag(actor: User | None, flag: Flag) -> bool:
+def can_resolve_flag(actor: Actor | None, flag: Flag) -> bool:
     return can_moderate_post(actor, flag.post)
 
 
-def can_view_audit_log(actor: User | None) -> bool:
+def can_join_moderation_room(actor: Actor | None) -> bool:
+    """The `moderation` room hears every new flag, of every category: staff everywhere only
+    (a category moderator works their flags from the queue, which filters by category)."""
+    return is_member(actor) and is_staff(actor)
+
+
+def can_join_personal_room(actor: Actor | None, user_id: int) -> bool:
+    """`user:{id}` carries one member's notifications: that member only."""
+    return is_member(actor) and actor.id == user_id
+
+
+def can_view_audit_log(actor: Actor | None) -> bool:
     """Category moderators read the entries of their categories; staff read them all."""
     return can_moderate_anything(actor)
 
@@ -306,11 +405,11 @@ def can_view_audit_log(actor: User | None) -> bool:
 # People and membership
 
 
-def can_view_profile(actor: User | None, user: User) -> bool:
+def can_view_profile(actor: Actor | None, user: User) -> bool:
     return is_signed_in(actor)
 
 
-def can_restrict_user(actor: User | None, user: User) -> bool:
+def can_restrict_user(actor: Actor | None, user: User) -> bool:
     """Suspend or silence: moderators restrict members, admins also moderators; nobody
     restricts an admin or themselves."""
     if not is_staff(actor) or user.id == actor.id or user.role == Role.ADMIN:
@@ -318,14 +417,14 @@ def can_restrict_user(actor: User | None, user: User) -> bool:
     return user.role == Role.MEMBER or is_admin(actor)
 
 
-def can_invite(actor: User | None, role: str) -> bool:
+def can_invite(actor: Actor | None, role: str) -> bool:
     """Staff invite members; only admins make more staff."""
     if role == Role.MEMBER:
         return is_staff(actor)
     return is_admin(actor)
 
 
-def can_edit_organization(actor: User | None) -> bool:
+def can_edit_organization(actor: Actor | None) -> bool:
     """An organization's settings (its email domains, which let people in by SSO) are admins'."""
     return is_admin(actor)
 
@@ -334,20 +433,20 @@ def can_edit_organization(actor: User | None) -> bool:
 # zone and distance others may see, who may be asked to meet.
 
 
-def can_read_event(actor: User | None, event: Event) -> bool:
+def can_read_event(actor: Actor | None, event: Event) -> bool:
     return is_signed_in(actor)
 
 
-def readable_events_clause(actor: User | None):
+def readable_events_clause(actor: Actor | None):
     return true() if is_signed_in(actor) else false()
 
 
-def can_manage_events(actor: User | None) -> bool:
+def can_manage_events(actor: Actor | None) -> bool:
     """Create events and see their check-in code."""
     return is_staff(actor)
 
 
-def can_check_in(actor: User | None, event: Event, now: datetime) -> bool:
+def can_check_in(actor: Actor | None, event: Event, now: datetime) -> bool:
     return can_read_event(actor, event) and event.is_on(now)
 
 
@@ -387,19 +486,19 @@ def shares_distance_clause():
     return and_(Checkin.location == LocationSharing.APPROXIMATE, Checkin.cell_x.is_not(None))
 
 
-def can_ask_to_meet(actor: User | None, checkin: Checkin) -> bool:
+def can_ask_to_meet(actor: Actor | None, checkin: Checkin) -> bool:
     """Whether the actor may ask this (listed, present) attendee to meet, by their choice."""
-    if not is_signed_in(actor) or actor.id == checkin.user_id or not is_listed(checkin):
+    if not is_member(actor) or actor.id == checkin.user_id or not is_listed(checkin):
         return False
     if checkin.who_may_ask == WhoMayAsk.ANYONE:
         return True
     return checkin.who_may_ask == WhoMayAsk.CUSTOMERS and not is_staff(actor)
 
 
-def can_read_meeting(actor: User | None, meeting: MeetingRequest) -> bool:
-    return is_signed_in(actor) and actor.id in (meeting.requester_id, meeting.recipient_id)
+def can_read_meeting(actor: Actor | None, meeting: MeetingRequest) -> bool:
+    return is_member(actor) and actor.id in (meeting.requester_id, meeting.recipient_id)
 
 
-def can_answer_meeting(actor: User | None, meeting: MeetingRequest) -> bool:
-    return (is_signed_in(actor) and actor.id == meeting.recipient_id
+def can_answer_meeting(actor: Actor | None, meeting: MeetingRequest) -> bool:
+    return (is_member(actor) and actor.id == meeting.recipient_id
             and meeting.status == MeetingStatus.PENDING)

@@ -17,40 +17,18 @@ from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
 from .extensions import login_manager
 from .jobs.services import queue_health
+from .responses import http_error_response, public, register_error_renderer, render_error
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
-# Other entry points (the API) answer errors in their own format: they register a path
-# prefix and a renderer taking (status, code, message, fields, headers).
-ERROR_RENDERERS = "roundtable.error_renderers"
-
 PAGE_TITLES = {
-    400: ("Bad request", "The request could not be understood."),
-    401: ("Sign in failed", "Check your email and password."),
-    403: ("Not allowed", "You are not allowed to do that."),
-    404: ("Not found", "There is nothing here, or you cannot see it."),
-    405: ("Not allowed", "That method is not allowed here."),
-    409: ("Not possible right now", "That is not possible in the current state."),
-    413: ("Too large", "What you sent is too large."),
-    422: ("Please check your input", "Some fields are not valid."),
-    429: ("Slow down", "Too many attempts. Wait a minute and try again."),
-    500: ("Something went wrong", "Something went wrong on our side. Please try again."),
-    503: ("Back in a moment", "The service is briefly unavailable. Try again in a moment."),
+    400: "Bad request", 401: "Sign in failed", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
+    409: "Not possible right now", 413: "Too large", 415: "Unsupported format", 422: "Please check your input",
+    429: "Slow down", 500: "Something went wrong", 503: "Back in a moment",
 }
-ERROR_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
-    429: "rate_limited", 500: "internal_error", 503: "unavailable",
-}
-
-
-def public(view):
-    """Mark a view as answering without a signed-in user (login, invitations, health)."""
-    view.is_public = True
-    return view
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:
@@ -132,22 +110,9 @@ def _security_headers(response):
 
 
 def _error_page(status: int, code: str, message: str, fields: dict, headers: list):
-    title, default_message = PAGE_TITLES.get(status, ("Error", ""))
-    details = " ".join([message or default_message, *fields.values()])
-    return render_template("errors/error.html", status=status, title=title, message=details), status, headers
-
-
-def render_error(status: int, code: str | None = None, message: str | None = None,
-                 fields: dict | None = None, headers: list | None = None):
-    """Answer an error in the format of the entry point the request came through."""
-    render = _error_page
-    for prefix, renderer in current_app.extensions.get(ERROR_RENDERERS, ()):
-        if request.path.startswith(prefix):
-            render = renderer
-            break
-    default_message = PAGE_TITLES.get(status, ("", ""))[1]
-    return render(status, code or ERROR_CODES.get(status, "error"), message or default_message,
-                  fields or {}, headers or [])
+    details = " ".join([message, *fields.values()])
+    return (render_template("errors/error.html", status=status, title=PAGE_TITLES.get(status, "Error"),
+                            message=details), status, headers)
 
 
 def _domain_error(error: DomainError):
@@ -155,14 +120,9 @@ def _domain_error(error: DomainError):
                         error.fields if isinstance(error, ValidationFailed) else None)
 
 
-def http_error_response(error: HTTPException):
-    if isinstance(error, CSRFError):
-        return render_error(400, "csrf_failed",
-                            "This form was open too long or came from elsewhere. Reload the page and try again.")
-    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-    status = error.code or 500
-    message = PAGE_TITLES.get(status, ("", error.description))[1]
-    return render_error(status, None, message, getattr(error, "fields", None), headers)
+def _csrf_error(error: CSRFError):
+    return render_error(400, "csrf_failed",
+                        "This form was open too long or came from elsewhere. Reload the page and try again.")
 
 
 def _database_unavailable(error: Exception):
@@ -189,12 +149,14 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(web_sign_in.load_signed_in_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
-    app.extensions.setdefault(ERROR_RENDERERS, [])
+    register_error_renderer(app, "", _error_page)
     app.before_request(_refuse_nul_characters)
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
+    app.after_request(web_sign_in.mark_web_session_seen)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(DisconnectionError, _database_unavailable)
     app.register_error_handler(OperationalError, _database_unavailable)

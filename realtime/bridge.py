@@ -2,35 +2,26 @@
 
 Every push carries `type`, its own unique `id`, `ts`, `room` and `seq` (one more than the
 room's previous push, so a client sees a gap and catches up through the API's `?since=`).
-Payloads reuse the API's output schemas, without the per-viewer `can_*` flags.
+Payloads are the shapes the API answers with (`community.shapes`), without the per-viewer parts.
 """
 import logging
 import uuid
 
 from flask import current_app
 
-from api.common import Can
-from api.ideas import IdeaSchema
-from api.notifications import NotificationSchema
-from api.threads import PostSchema, ThreadSchema
 from community import events
 from community.database import utcnow
 from community.extensions import socketio
+from community.shapes import IdeaSchema, NotificationSchema, PostSchema, ThreadSchema, without_viewer_fields
 
 from .models import next_seq
 from .state import REALTIME_EXTENSION, connections
 
 logger = logging.getLogger(__name__)
 
-def _broadcast(schema_class, *per_viewer: str):
-    """A schema for pushes to a whole room: without the per-viewer `can_*` flags and fields."""
-    flags = [name for name, field in schema_class._declared_fields.items() if isinstance(field, Can)]
-    return schema_class(exclude=[*flags, *per_viewer])
-
-
-_thread_schema = _broadcast(ThreadSchema, "last_read_post_id", "unread_count")
-_post_schema = _broadcast(PostSchema, "hidden_reason", "my_reactions")
-_idea_schema = _broadcast(IdeaSchema, "has_voted", "organizations")
+_thread_schema = without_viewer_fields(ThreadSchema, "last_read_post_id", "unread_count")
+_post_schema = without_viewer_fields(PostSchema, "hidden_reason", "my_reactions")
+_idea_schema = without_viewer_fields(IdeaSchema, "has_voted", "organizations")
 _notification_schema = NotificationSchema()
 
 

@@ -11,6 +11,7 @@ from jwt import PyJWTError
 from sqlalchemy import select
 
 from community import permissions
+from community.accounts import device_sessions
 from community.accounts.models import DeviceSession, SessionKind, User
 from community.database import db, utcnow
 from community.extensions import socketio
@@ -42,10 +43,9 @@ def _authenticate(auth) -> Connection | None:
     if claims.get("type") != "access" or not str(claims.get("sub", "")).isdigit():
         return None
     user_id = int(claims["sub"])
-    kind = SessionKind.WEB if claims.get("web") else SessionKind.DEVICE
-    session = db.session.get(DeviceSession, claims.get("sid")) if isinstance(claims.get("sid"), int) else None
-    if (session is None or not session.is_live or session.kind != kind or session.user_id != user_id
-            or session.user.is_suspended):
+    session = device_sessions.load_live_session(
+        claims.get("sid"), user_id, SessionKind.WEB if claims.get("web") else SessionKind.DEVICE)
+    if session is None or session.user.is_suspended:
         return None
     return Connection(user_id, session.id)
 
@@ -123,7 +123,7 @@ def sweep_once() -> list[str]:
     active = set(db.session.scalars(select(User.id).where(
         User.id.in_({c.user_id for c in snapshot.values()}), permissions.not_suspended_clause(utcnow()))))
     live = set(db.session.scalars(select(DeviceSession.id).where(
-        DeviceSession.id.in_({c.session_id for c in snapshot.values()}), DeviceSession.revoked_at.is_(None))))
+        DeviceSession.id.in_({c.session_id for c in snapshot.values()}), device_sessions.live_sessions_clause())))
     dropped = []
     for sid, connection in snapshot.items():
         if connection.user_id not in active or connection.session_id not in live:

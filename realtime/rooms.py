@@ -34,12 +34,12 @@ def _event(user, event_id):
 
 
 def _moderation(user, _):
-    if not permissions.is_staff(user):
+    if not permissions.can_join_moderation_room(user):
         raise Forbidden()
 
 
 def _personal(user, user_id):
-    if user_id != user.id:
+    if not permissions.can_join_personal_room(user, user_id):
         raise Forbidden()
 
 

@@ -43,7 +43,12 @@ def test_create_read_reply_edit_delete(people, places, api_as):
     other = api_as(people.outsider)
     reply = other.post(f"/api/v1/threads/{thread['id']}/posts", {"body": "A reply"})
     assert reply.status_code == 201 and reply.json["author"]["organization"] == "Globex"
-    assert reply.json["can_edit"] is True
+    assert reply.json["can_edit"] is True and reply.json["can_delete"] is True
+    # The first post goes only with its thread: the flag says so before the delete is tried.
+    assert [p["can_delete"] for p in member.get(f"/api/v1/threads/{thread['id']}/posts").json["items"]] == [
+        False, False]  # the first post: hers, but it carries the thread; the reply: not hers
+    assert [p["can_delete"] for p in other.get(f"/api/v1/threads/{thread['id']}/posts").json["items"]] == [
+        False, True]
 
     assert_error(member.patch(f"/api/v1/posts/{reply.json['id']}", {"body": "defaced"}), 403)
     edited = other.patch(f"/api/v1/posts/{reply.json['id']}", {"body": "A better reply"})

@@ -14,7 +14,7 @@ from community.ideas import services
 from community.ideas.models import Idea, IdeaOrganization, IdeaVote
 from community.notifications.models import Notification
 from community.threads import services as threads
-from community.threads.models import Category, Thread
+from community.threads.models import Category, Post, Thread
 
 from .conftest import page_queries
 from .factories import make_category, make_organization, make_post, make_user
@@ -98,7 +98,7 @@ def test_posting_an_idea_opens_its_thread_on_the_board_and_votes_for_it(app, peo
         assert first.thread.category_id == boards[0].id == db.session.get(Idea, second["id"]).thread.category_id
         assert (first.title, first.body_html) == ("Scheduled CSV exports", "<p>Run the monthly export by itself.</p>\n")
         assert first.tags == ["csv", "reporting"]
-        assert first.post_id == threads.first_post_id(first.thread_id)
+        assert db.session.get(Post, first.post_id).is_first and first.post.thread_id == first.thread_id
 
 
 def test_a_category_named_ideas_does_not_block_the_board(app, people, make):

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from community.accounts import services as accounts
 from community.accounts.models import Organization, OrganizationDomain
+from community.actors import SYSTEM
 from community.database import db
 from community.errors import Conflict, Forbidden, ValidationFailed
 from community.moderation.models import AuditEntry
@@ -26,7 +27,7 @@ def test_domains_are_normalized_deduplicated_and_audited(app_context, people):
 
 
 def test_an_email_finds_the_organization_of_its_domain(app_context, people):
-    accounts.do_set_organization_domains(None, _org(people.acme.id), ["acme.test"])
+    accounts.do_set_organization_domains(SYSTEM, _org(people.acme.id), ["acme.test"])
     assert accounts.find_organization_by_email("Dana@ACME.test").id == people.acme.id
     assert accounts.find_organization_by_email("dana@sub.acme.test") is None
     assert accounts.find_organization_by_email("dana@acme.test.evil.test") is None
@@ -34,9 +35,9 @@ def test_an_email_finds_the_organization_of_its_domain(app_context, people):
 
 
 def test_a_domain_belongs_to_one_organization_only(app_context, people):
-    accounts.do_set_organization_domains(None, _org(people.acme.id), ["acme.test"])
+    accounts.do_set_organization_domains(SYSTEM, _org(people.acme.id), ["acme.test"])
     with pytest.raises(Conflict, match="acme.test already belongs to Acme"):
-        accounts.do_set_organization_domains(None, _org(people.globex.id), ["globex.test", "ACME.test"])
+        accounts.do_set_organization_domains(SYSTEM, _org(people.globex.id), ["globex.test", "ACME.test"])
     assert _org(people.globex.id).domains == []
 
 
@@ -61,7 +62,7 @@ def test_the_unique_domain_is_enforced_by_the_database(app_context, people):
 ])
 def test_bad_domains_are_refused_and_nothing_is_written(app_context, people, domains, message):
     with pytest.raises(ValidationFailed) as refused:
-        accounts.do_set_organization_domains(None, _org(people.acme.id), domains)
+        accounts.do_set_organization_domains(SYSTEM, _org(people.acme.id), domains)
     assert message in refused.value.fields["domains"]
     assert db.session.scalar(select(OrganizationDomain.domain)) is None
 

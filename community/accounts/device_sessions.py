@@ -42,20 +42,48 @@ def do_start_web_session(user: User, browser: str | None) -> DeviceSession:
     return _start_session(user, SessionKind.WEB, browser)
 
 
-def load_live_session(session_id, kind: SessionKind) -> DeviceSession | None:
-    """The live session of that kind with its user (one query by primary key); marks it seen
-    now and then. A web session never opens the API, nor an app's session the web pages."""
-    if not isinstance(session_id, int) or isinstance(session_id, bool):
+def live_sessions_clause():
+    """SQL twin of `DeviceSession.is_live`, for checking many sessions at once."""
+    return DeviceSession.revoked_at.is_(None)
+
+
+def load_live_session(session_id, user_id, kind: SessionKind) -> DeviceSession | None:
+    """The live session `session_id` of that kind of member `user_id`, with the member (and their
+    moderator assignments) in the same query by primary key; None if it is unknown, revoked,
+    someone else's or of the other kind (a web session never opens the API, nor an app's the pages).
+
+    The one check of a cookie or a token, for web pages, API requests and socket connects alike
+    (the socket sweep asks `live_sessions_clause` about many at once). It only reads:
+    authentication writes nothing; `do_mark_seen` records the visit after the request.
+    """
+    if not isinstance(session_id, int) or isinstance(session_id, bool) or not isinstance(user_id, int):
         return None
     session = db.session.get(DeviceSession, session_id,
                              options=[permissions.with_moderator_assignments(DeviceSession.user)])
-    if session is None or not session.is_live or session.kind != kind:
+    if session is None or not session.is_live or session.user_id != user_id or session.kind != kind:
         return None
-    now = utcnow()
-    if now - session.last_seen_at > LAST_SEEN_RESOLUTION:
-        session.last_seen_at = now
-        events.commit()
     return session
+
+
+def load_live_device_session(session_id, user_id) -> DeviceSession | None:
+    """An app's token check (API requests, socket connects): `load_live_session` of a device."""
+    return load_live_session(session_id, user_id, SessionKind.DEVICE)
+
+
+def do_mark_seen(session_id: int, last_seen_at) -> None:
+    """Record that the browser or app was used, at most every few minutes (`last_seen_at` as read when
+    its token was checked, so a request that committed need not reload it). One UPDATE that does
+    nothing if another request just did it, in its own transaction after the request's."""
+    now = utcnow()
+    if now - last_seen_at <= LAST_SEEN_RESOLUTION:
+        return
+    db.session.execute(
+        update(DeviceSession)
+        .where(DeviceSession.id == session_id, DeviceSession.last_seen_at < now - LAST_SEEN_RESOLUTION)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    events.commit()
 
 
 def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> DeviceSession:

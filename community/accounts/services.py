@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import events, permissions
+from ..actors import Actor
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..moderation import audit
@@ -179,10 +180,10 @@ def find_organization_by_email(email: str) -> Organization | None:
                              .where(OrganizationDomain.domain == domain))
 
 
-def do_set_organization_domains(actor: User | None, organization: Organization, domains) -> Organization:
+def do_set_organization_domains(actor: Actor, organization: Organization, domains) -> Organization:
     """Replace the organization's email domains; audit-logged. `actor` None is the operator at
     the command line. A domain of another organization is refused: it belongs to one only."""
-    if actor is not None and not permissions.can_edit_organization(actor):
+    if not permissions.can_edit_organization(actor):
         raise Forbidden("Only admins change an organization's domains.")
     domains = check_domains(domains)
     holders = db.session.execute(
@@ -323,14 +324,14 @@ def do_update_email_settings(actor: User, *, email_mentions: bool | None = None,
 # Invitations
 
 
-def do_invite(actor: User | None, email: str, organization: str | None = None,
+def do_invite(actor: Actor, email: str, organization: str | None = None,
               role: str | None = None) -> tuple[Invitation, str]:
     """Invite someone by email; returns the invitation and its one-time token.
 
-    `actor` None means the operator at the command line, who may invite anyone.
+    The operator at the command line invites as `SYSTEM`, who may invite anyone.
     """
     role = check_role(role)
-    if actor is not None and not permissions.can_invite(actor, role):
+    if not permissions.can_invite(actor, role):
         raise Forbidden("You may not invite members with that role.")
     email = check_email(email)
     if find_user_by_email(email) is not None:
@@ -341,7 +342,7 @@ def do_invite(actor: User | None, email: str, organization: str | None = None,
         organization=find_or_create_organization(organization),
         role=role,
         token_hash=hash_token(token),
-        invited_by_id=actor.id if actor else None,
+        invited_by_id=actor.id,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
     db.session.add(invitation)

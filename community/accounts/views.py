@@ -5,8 +5,9 @@ from flask_login import current_user
 from .. import permissions, rate_limits
 from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, ValidationFailed
 from ..extensions import limiter
+from ..responses import public
 from ..threads import services as threads
-from ..web import public, safe_next_url
+from ..web import safe_next_url
 from . import device_sessions, services, web_sign_in
 from .models import Role
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import with_expression
 
 from .. import events, permissions
 from ..accounts.models import User
+from ..actors import Actor, is_system
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..pagination import Keyset, Page, check_limit
@@ -93,10 +94,9 @@ def list_events(actor: User | None, *, when: str | None = None, cursor: str | No
     return EVENT_KEYSETS[when].paginate(query, cursor, check_limit(limit))
 
 
-def do_create_event(actor: User | None, *, name, venue, starts_at, ends_at, description="", timezone=None,
+def do_create_event(actor: Actor, *, name, venue, starts_at, ends_at, description="", timezone=None,
                     geofence=None, zones=None) -> Event:
-    """`actor` None means the operator (CLI, demo seed)."""
-    if actor is not None and not permissions.can_manage_events(actor):
+    if not permissions.can_manage_events(actor):
         raise Forbidden("Only staff create events.")
     tz = check_timezone(timezone)
     values = check_fields(
@@ -114,12 +114,12 @@ def do_create_event(actor: User | None, *, name, venue, starts_at, ends_at, desc
         raise ValidationFailed({"ends_at": f"An event lasts at most {MAX_EVENT_DAYS} days."})
     event = Event(name=values["name"], venue=values["venue"], description=values["description"],
                   starts_at=values["starts_at"], ends_at=values["ends_at"], timezone=tz,
-                  checkin_code=secrets.token_urlsafe(9), created_by_id=actor.id if actor else None,
+                  checkin_code=secrets.token_urlsafe(9), created_by_id=actor.id,
                   zones=[EventZone(name=zone, position=i) for i, zone in enumerate(values["zones"])],
                   **values["fence"])
     db.session.add(event)
     events.commit()
-    return access_event(actor, event.id) if actor is not None else event
+    return event if is_system(actor) else access_event(actor, event.id)
 
 
 def access_checkin_code(actor: User, event_id: int) -> str:

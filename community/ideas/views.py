@@ -54,7 +54,7 @@ def _render_idea(idea_id: int, errors: dict | None = None, form=None, status: in
                                       limit=request.args.get("limit"))
     merged_into = services.access_idea(current_user, idea.merged_into_id) if idea.merged_into_id else None
     return render_template("ideas/idea.html", idea=idea, comments=comments, merged_into=merged_into,
-                           first_post_id=idea.post_id, answer_statuses=ANSWER_STATUSES,
+                           answer_statuses=ANSWER_STATUSES,
                            errors=errors or {}, form=form or {}), status
 
 

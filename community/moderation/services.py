@@ -12,6 +12,7 @@ from .. import events, permissions
 from ..accounts import device_sessions
 from ..accounts import services as accounts
 from ..accounts.models import User
+from ..actors import SYSTEM, Actor, person
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..notifications.services import notify
@@ -83,12 +84,12 @@ def _access_post_to_moderate(actor: User, post_id: int) -> Post:
     return post
 
 
-def _hide(actor: User | None, post: Post, reason: str) -> None:
+def _hide(actor: Actor, post: Post, reason: str) -> None:
     """Hide a post, log it and tell its author why; inside the caller's transaction."""
     now = utcnow()
-    post.hidden_at, post.hidden_by_id, post.hidden_reason, post.moderated_at = now, actor and actor.id, reason, now
+    post.hidden_at, post.hidden_by_id, post.hidden_reason, post.moderated_at = now, actor.id, reason, now
     audit.record(actor, "post.hide", "post", post.id, category_id=post.thread.category_id, reason=reason)
-    notify([post.author], "post_hidden", actor=actor, thread=post.thread, post_id=post.id,
+    notify([post.author], "post_hidden", actor=person(actor), thread=post.thread, post_id=post.id,
            text=f"Your post in “{post.thread.title}” was hidden: {reason}")
     events.announce(events.post_updated, thread=post.thread, post=post)
 
@@ -159,7 +160,7 @@ def _hide_if_flagged_enough(post: Post) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed == 1:
-        _hide(None, post, AUTO_HIDE_REASON.format(count=count))
+        _hide(SYSTEM, post, AUTO_HIDE_REASON.format(count=count))
 
 
 @dataclass

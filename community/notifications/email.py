@@ -21,8 +21,8 @@ from ..database import db, utcnow
 from ..jobs import RetryLater, crontab_at_hour, job, periodic
 from ..threads.models import Post
 from . import services
+from .links import target_url
 from .models import Notification
-from .views import target_url
 
 log = logging.getLogger(__name__)
 

@@ -4,21 +4,9 @@ from flask_login import current_user
 
 from ..errors import NotFound
 from . import services
-from .models import Notification
+from .links import target_url
 
 bp = Blueprint("notifications", __name__)
-
-
-def target_url(notification: Notification) -> str:
-    """Where a notification leads."""
-    if notification.idea_id is not None:
-        return url_for("ideas.idea", idea_id=notification.idea_id)
-    if notification.thread_id is not None:
-        anchor = f"post-{notification.post_id}" if notification.post_id else None
-        return url_for("threads.thread", thread_id=notification.thread_id, _anchor=anchor)
-    if notification.event_id is not None:
-        return url_for("gatherings.meetings", event_id=notification.event_id)
-    return url_for("notifications.index")
 
 
 @bp.get("/notifications")

@@ -1,7 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, exists
+from sqlalchemy.orm import Mapped, column_property, mapped_column, query_expression, relationship
 
 from ..accounts.models import User
 from ..database import UTCDateTime, db, utcnow
@@ -93,6 +93,12 @@ class Post(db.Model):
 
 
 Index("ix_posts_thread_id", Post.thread_id, Post.id)
+
+# The first post carries its thread: it goes only with the thread. Read with every post, from the
+# (thread_id, id) index, so the `can_delete` flags of a page of posts cost no query of their own.
+_earlier_posts = Post.__table__.alias("earlier_posts")
+Post.is_first = column_property(
+    ~exists().where(_earlier_posts.c.thread_id == Post.thread_id, _earlier_posts.c.id < Post.id))
 Index("ix_posts_author_id", Post.author_id, Post.id)
 
 

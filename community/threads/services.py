@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager
 from .. import events, permissions
 from ..accounts.models import User
 from ..accounts.services import check_not_silenced, find_users_by_handle
+from ..actors import Actor
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..markdown import mentioned_handles, render_markdown
@@ -222,10 +223,7 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
 def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
     thread = access_thread(actor, thread_id)
     check_not_silenced(actor)
-    if thread.deleted_at is not None:
-        raise Conflict("This thread is deleted: it takes no new replies.", code="thread_deleted")
-    if not permissions.can_reply(actor, thread):
-        raise Conflict("This thread is locked: it takes no new replies.", code="thread_locked")
+    permissions.ensure_can_reply(actor, thread)
     body = check_body(body)
     now = utcnow()
     body_html, mentioned = render_post(body)
@@ -314,13 +312,12 @@ def do_set_category_subscription(actor: User, category_id: int, level: str | Non
     return subscriptions.level_of(actor, category=category)
 
 
-def do_create_category(actor: User | None, name: str | None, description: str | None = "",
+def do_create_category(actor: Actor, name: str | None, description: str | None = "",
                        staff_only: bool = False, position: int | None = None, kind: str | None = None) -> Category:
-    """`actor` None means the operator (CLI, demo seed)."""
     kind = kind or "discussion"
     if kind not in CATEGORY_KINDS:
         raise ValidationFailed({"kind": "Use discussion or support."})
-    if actor is not None and not permissions.can_manage_categories(actor):
+    if not permissions.can_manage_categories(actor):
         raise Forbidden("Only admins manage categories.")
     name = " ".join((name or "").split())
     if not name or len(name) > 80:
@@ -336,19 +333,10 @@ def do_create_category(actor: User | None, name: str | None, description: str | 
     return category
 
 
-def first_post_id(thread_id: int) -> int | None:
-    """The post that opened the thread: it goes only with the thread itself."""
-    return db.session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread_id))
-
-
 def do_delete_post(actor: User, post_id: int) -> Post:
     """Soft-delete a reply. The first post carries its thread and goes only with it."""
     post = access_post(actor, post_id)
-    if not permissions.can_delete_post(actor, post):
-        raise Forbidden("You may not delete this post.")
-    if first_post_id(post.thread_id) == post.id:
-        raise Conflict("The first post carries the thread; it cannot be deleted on its own.",
-                       code="first_post")
+    permissions.ensure_can_delete_post(actor, post)
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
     if post.thread.solution_post_id == post.id:
@@ -382,11 +370,7 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
         values["title"] = check_title(changes["title"])
     if "category_id" in changes:
         category = access_category(actor, changes["category_id"])
-        if category.id != thread.category_id and category.purpose is not None:
-            raise Conflict("Threads cannot be moved into that category: its threads start elsewhere "
-                           "(the ideas board starts a thread with each idea).", code="category_reserved")
-        if not permissions.can_move_thread_to(actor, thread, category):
-            raise Forbidden("You may only move threads into categories you moderate.")
+        permissions.ensure_can_move_thread_to(actor, thread, category)
         values["category_id"] = category.id
     for flag in THREAD_SWITCHES:
         if flag in changes:
@@ -417,10 +401,7 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
 def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Thread:
     """Soft-delete a thread: members lose it everywhere; its staff can restore it."""
     thread = access_thread(actor, thread_id)
-    if not permissions.can_delete_thread(actor, thread):
-        if permissions.can_moderate_thread(actor, thread):
-            raise Conflict("This thread is already deleted.", code="already_deleted")
-        raise Forbidden("Only staff delete threads.")
+    permissions.ensure_can_delete_thread(actor, thread)
     thread.deleted_at = utcnow()
     thread.deleted_by_id = actor.id
     reason = (reason or "").strip()
@@ -435,10 +416,7 @@ def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Th
 
 def do_restore_thread(actor: User, thread_id: int) -> Thread:
     thread = access_thread(actor, thread_id)
-    if not permissions.can_restore_thread(actor, thread):
-        if permissions.can_moderate_thread(actor, thread):
-            raise Conflict("This thread is not deleted.", code="not_deleted")
-        raise Forbidden("Only staff restore threads.")
+    permissions.ensure_can_restore_thread(actor, thread)
     thread.deleted_at = None
     thread.deleted_by_id = None
     audit.record(actor, "thread.restore", "thread", thread.id, category_id=thread.category_id)
@@ -459,7 +437,7 @@ def do_set_solution(actor: User, thread_id: int, post_id: int | None) -> Thread:
         post = access_post(actor, post_id)
         if post.thread_id != thread.id:
             raise NotFound("No such post in this thread.")
-        if post.id == first_post_id(thread.id):
+        if post.is_first:
             raise Conflict("The question cannot be its own solution.", code="first_post")
         if post.deleted_at is not None or post.hidden_at is not None:
             raise Conflict("A deleted or hidden post cannot be the solution.", code="post_unavailable")

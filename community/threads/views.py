@@ -89,7 +89,7 @@ def _render_thread(thread, page, errors=None, form=None, first_unread=None, resu
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
     return render_template("threads/thread.html", thread=thread, page=page, errors=errors or {}, form=form or {},
-                           first_post_id=services.first_post_id(thread.id), categories=categories,
+                           categories=categories,
                            subscription=subscriptions.level_of(current_user, thread=thread),
                            first_unread=first_unread, resumed=resumed)
 
@@ -116,8 +116,7 @@ def post_fragment(post_id: int):
     """One post rendered for the viewer, for live pages that were told it appeared or changed."""
     post = services.access_post(current_user, post_id)
     reactions.attach(current_user, [post])
-    return render_template("threads/_post.html", post=post, first_post_id=services.first_post_id(post.thread_id),
-                           thread=post.thread)
+    return render_template("threads/_post.html", post=post, thread=post.thread)
 
 
 @bp.post("/p/<int:post_id>/reactions/<reaction>")

@@ -1,0 +1,59 @@
+"""What every entry point shares about answering: which views answer without a signed-in user,
+and how an error is answered in the format of the face the request came through.
+
+Neutral ground: the web pages (`web.py`) and the API both import this; it imports neither.
+Each face registers its renderer for a path prefix; the longest matching prefix answers.
+"""
+from flask import Flask, current_app, request
+from werkzeug.exceptions import HTTPException
+
+ERROR_RENDERERS = "roundtable.error_renderers"
+
+DEFAULT_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Check your email and password.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing here, or you cannot see it.",
+    405: "That method is not allowed here.",
+    409: "That is not possible in the current state.",
+    413: "What you sent is too large.",
+    415: "Send the body as JSON, with Content-Type: application/json.",
+    422: "Some fields are not valid.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. Please try again.",
+    503: "The service is briefly unavailable. Try again in a moment.",
+}
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
+    429: "rate_limited", 500: "internal_error", 503: "unavailable",
+}
+
+
+def public(view):
+    """Mark a view as answering without a signed-in user (login, invitations, health)."""
+    view.is_public = True
+    return view
+
+
+def register_error_renderer(app: Flask, path_prefix: str, renderer) -> None:
+    """`renderer(status, code, message, fields, headers)` answers errors of paths under the prefix."""
+    app.extensions.setdefault(ERROR_RENDERERS, []).append((path_prefix, renderer))
+
+
+def render_error(status: int, code: str | None = None, message: str | None = None,
+                 fields: dict | None = None, headers: list | None = None):
+    """Answer an error in the format of the entry point the request came through."""
+    renderers = [entry for entry in current_app.extensions.get(ERROR_RENDERERS, ())
+                 if request.path.startswith(entry[0])]
+    _, render = max(renderers, key=lambda entry: len(entry[0]))
+    return render(status, code or ERROR_CODES.get(status, "error"), message or DEFAULT_MESSAGES.get(status, ""),
+                  fields or {}, headers or [])
+
+
+def http_error_response(error: HTTPException):
+    """Werkzeug's errors in our words: its own descriptions are never shown."""
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    status = error.code or 500
+    return render_error(status, None, DEFAULT_MESSAGES.get(status, error.description),
+                        getattr(error, "fields", None), headers)
