@@ -6,13 +6,13 @@ Cookies issued before this migration name no session and stop working: everyone 
 web once more.
 
 Revision ID: i17_web_sessions
-Revises: i18_jobs
+Revises: i22_reactions_solutions
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "i17_web_sessions"
-down_revision = "i18_jobs"
+down_revision = "i22_reactions_solutions"
 branch_labels = None
 depends_on = None
 
