@@ -11,6 +11,7 @@ from community.accounts import services as accounts
 from community.accounts.models import SessionKind
 from community.errors import AuthenticationFailed
 from community.extensions import jwt, limiter
+from community.privacy import erasure
 from community.responses import public, render_error
 from community.shapes import ProfileSchema
 
@@ -72,6 +73,11 @@ class MeSchema(ProfileSchema):
 class MeUpdateSchema(Schema):
     email_mentions = fields.Boolean()
     email_digest = fields.Boolean()
+
+
+class EraseMeSchema(Schema):
+    password = fields.String(metadata={"description": "Your password, to confirm."})
+    confirm = fields.String(metadata={"description": "Members without a password (single sign-on): your email."})
 
 
 class TokensSchema(Schema):
@@ -183,6 +189,17 @@ def update_me(changes):
 def change_password(data):
     """Set a new password: every other browser and app is signed out; this device stays signed in."""
     accounts.do_change_password(viewer(), data["current_password"], data["new_password"], g.device_session.id)
+
+
+@bp.delete("/me")
+@bp.arguments(EraseMeSchema)
+@bp.response(204)
+@bp.error(409, description="You are the only admin.")
+@bp.error(422, description="No confirmation given, or a wrong one.")
+def erase_me(confirmation):
+    """Erase your account: your personal data goes, your posts stay as written by "Former member"
+    and your votes stay counted without a name. Every session ends at once."""
+    erasure.do_erase_me(viewer(), **confirmation)
 
 
 @bp.get("/me/sessions")

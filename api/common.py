@@ -9,7 +9,7 @@ from webargs.flaskparser import FlaskParser
 
 from community.accounts import device_sessions
 from community.accounts import services as accounts
-from community.database import MAX_ID
+from community.database import MAX_ID, read_without_transaction
 from community.errors import ValidationFailed
 from community.shapes import viewing_as
 
@@ -41,6 +41,11 @@ def refuse_unknown_query_parameters():
     unknown = set(request.args) - _declared_query_parameters(view)
     if unknown:
         raise ValidationFailed({name: "Unknown parameter." for name in sorted(unknown)})
+
+
+def read_only_requests_without_transaction():
+    if request.method in ("GET", "HEAD"):
+        read_without_transaction()
 
 
 def require_access_token():
@@ -102,6 +107,7 @@ class ApiBlueprint(Blueprint):
 
 def api_blueprint(name: str, description: str) -> ApiBlueprint:
     blueprint = ApiBlueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description)
+    blueprint.before_request(read_only_requests_without_transaction)
     blueprint.before_request(require_access_token)
     blueprint.before_request(refuse_unknown_query_parameters)
     blueprint.after_request(conditional_get)

@@ -3,6 +3,7 @@ from flask import url_for
 from marshmallow import Schema, fields
 
 from community.accounts import services as accounts
+from community.privacy import erasure
 from community.responses import public
 from community.shapes import ProfileSchema
 
@@ -44,6 +45,15 @@ class AcceptedSchema(Schema):
 @bp.response(200, ProfileSchema)
 def get_user(user_id):
     return accounts.access_user(viewer(), user_id)
+
+
+@bp.post("/users/<int:user_id>/erase")
+@bp.response(204)
+@bp.error(403, description="Admins only; admins themselves are erased only at their own request.")
+@bp.error(404, description="No such member.")
+def erase_user(user_id):
+    """Erase a member's personal data (audit-logged); their posts stay as "Former member"."""
+    erasure.do_erase_user(viewer(), user_id)
 
 
 @bp.post("/invitations")

@@ -91,6 +91,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "info").upper(),
         "REALTIME_SWEEP_SECONDS": float(os.environ.get("REALTIME_SWEEP_SECONDS") or 20),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Uploads (images and PDFs) are larger than any form: their routes raise the limit to this.
+        "UPLOAD_MAX_BYTES": _positive_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+        "UPLOADS_DIR": os.environ.get("UPLOADS_DIR") or os.path.join(instance_path, "uploads"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "roundtable_session",
@@ -105,6 +108,9 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
         # Meeting requests one attendee may send per event in 24 hours.
         "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        # How long a meeting booked into a slot lasts, and how early both are reminded of it.
+        "MEETING_MINUTES": _positive_int("MEETING_MINUTES", 30),
+        "MEETING_REMINDER_MINUTES": _positive_int("MEETING_REMINDER_MINUTES", 15),
         # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
         "JOBS_IMMEDIATE": False,
         "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),

@@ -54,6 +54,19 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def read_without_transaction() -> None:
+    """Run this request's statements outside a transaction, on PostgreSQL: call it first thing
+    in a request that only reads (an API GET).
+
+    Under READ COMMITTED each statement sees what was committed before it began, inside a
+    transaction or not, so nothing a reader sees changes; what goes is the BEGIN before the
+    first statement and the COMMIT after the last, two of a list request's few round trips. A
+    statement that writes anyway commits on its own (such a request must write in one statement).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def refresh_planner_statistics() -> None:
     """ANALYZE, after a bulk load: until it runs, PostgreSQL plans from the statistics of the
     empty tables (right after 2,000 threads were created the thread list scanned and sorted them

@@ -64,3 +64,10 @@ def check_fields(**checks) -> dict:
     if failures:
         raise ValidationFailed(failures)
     return values
+
+
+class TooLarge(DomainError):
+    """What was sent is larger than allowed (an upload over UPLOAD_MAX_BYTES)."""
+
+    status = 413
+    code = "payload_too_large"

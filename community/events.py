@@ -26,12 +26,17 @@ idea_vote_changed = signals.signal("idea.vote_changed")
 idea_status_changed = signals.signal("idea.status_changed")
 flag_created = signals.signal("flag.created")  # for the `moderation` room: payload flag, post
 user_suspended = signals.signal("user.suspended")  # their open sockets should close: payload user
+user_erased = signals.signal("user.erased")  # likewise, payload user (already nameless)
 # Attendee presence: payload `event` and `attendee`, the attendee's public view (never
 # coordinates). `attendee` is None for people counted but not listed by name; people who
 # chose to be hidden announce nothing at all.
 checkin_created = signals.signal("checkin.created")
 checkin_updated = signals.signal("checkin.updated")
 checkin_removed = signals.signal("checkin.removed")
+# The agenda changed (staff added, moved or removed a session): payload `event`, `change`
+# (created | updated | deleted) and `session` (for deleted: only its id is still meaningful).
+agenda_changed = signals.signal("agenda.changed")
+meeting_accepted = signals.signal("meeting.accepted")  # payload `event`, `meeting`
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"

@@ -1,31 +1,33 @@
 """In-process caches that are never stale: copies of what rarely changes, dropped in every
 process the moment it changes.
 
-Every committed change names the *tags* it makes stale (`session:12`, `user:5`, `content`...):
-the models say which (`watch`), the session collects them while flushing and announces them
-after the commit (never for a rollback). In this process the tagged entries go at once; with
-`REDIS_URL` the tags are also published on one channel that every process subscribes to, and a
-process reads what has arrived before each cache lookup — a non-blocking read of the
-subscription's socket, not a round trip. Redis writes the message to every subscriber before it
-answers the publisher, so by the time a sign-out's answer reaches anyone, every process on the
-machine has the news waiting in its socket. A process whose subscription is broken trusts no
-cached entry (every lookup reads the database) until it is subscribed again, and then starts
-empty: news may have been missed meanwhile.
+Every committed change names the *tags* it makes stale (`session:12`, `user:5`...): the models
+say which (`watch`), the session collects them while flushing and announces them after the
+commit (never for a rollback). In this process the tagged entries go at once. With `REDIS_URL`
+each announcement is also numbered and published (one atomic step) to every process, and
+before it uses its caches a process reads the counter (one Redis round trip, once per request)
+and applies every announcement up to it from its subscription, waiting for any still on the
+way. So a change committed anywhere is seen by the next request everywhere. A process that
+cannot follow (Redis gone, an announcement lost) trusts no cached entry — every lookup reads
+the database — until it can, and then starts empty.
 """
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from cachetools import LRUCache
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "roundtable:stale"
+SEQUENCE_KEY = "roundtable:stale-announcements"
+CATCH_UP_SECONDS = 1.0  # an announcement not arrived by then: caches off until it does
 EXTENSION = "roundtable.freshness"
 _PENDING = "stale_tags"
 
@@ -44,7 +46,7 @@ class TaggedCache:
         self.generation = 0  # moves on every drop: a load that started before it is not kept
 
     def lookup(self, key, tags: Callable[[Any], Iterable[str]], load: Callable[[], Any]):
-        trusted = self._bus.catch_up()
+        trusted = self._bus.catch_up_once()
         if trusted:
             with self._lock:
                 found = self._entries.get(key, _MISSING)
@@ -122,9 +124,10 @@ class FreshnessBus:
         self.redis_url = redis_url
         self.enabled = enabled
         self._lock = threading.Lock()
-        self._publisher = None
+        self._redis_client = None
         self._subscription = None
         self._pid = None  # the process the connections above belong to
+        self._applied = 0  # the number of the last announcement this process has applied
         self.trusted = True
 
     @property
@@ -145,14 +148,25 @@ class FreshnessBus:
         if self.redis_url is None:
             return
         try:
-            self._redis().publish(CHANNEL, " ".join(sorted(tags)))
+            self._redis().eval(_ANNOUNCE, 1, SEQUENCE_KEY, CHANNEL, " ".join(sorted(tags)))
         except Exception:
             # The others will not hear of it: nobody may trust a cache until that is repaired.
-            logger.exception("cannot publish stale tags; caches are off until Redis answers")
+            logger.exception("cannot announce stale tags; caches are off until Redis answers")
             self._distrust()
 
+    def catch_up_once(self) -> bool:
+        """`catch_up`, once per request: a request sees the caches as they were when it began
+        using them (plus its own changes, dropped here at once)."""
+        if not has_request_context():
+            return self.catch_up()
+        if g.get("_caught_up") is None:
+            g._caught_up = self.catch_up()
+        return g._caught_up and self.trusted
+
     def catch_up(self) -> bool:
-        """Apply the tags that arrived from other processes; False: do not trust the caches."""
+        """Apply every announcement made before now, from any process; False: do not trust the
+        caches. One read of the announcements' counter; the announcements themselves are
+        waiting in the subscription's socket (or on their way: then it waits for them)."""
         if not self.enabled:
             return False
         if self.redis_url is None:
@@ -160,61 +174,86 @@ class FreshnessBus:
         with self._lock:
             try:
                 subscription = self._subscription_of_this_process()
-                while True:
-                    message = subscription.get_message(timeout=0.0)
+                announced = int(self._redis().get(SEQUENCE_KEY) or 0)
+                deadline = time.monotonic() + CATCH_UP_SECONDS
+                while self._applied < announced:
+                    message = subscription.get_message(timeout=max(0.0, deadline - time.monotonic()))
                     if message is None:
-                        break
-                    if message["type"] == "message":
-                        self._drop_locally(message["data"].decode().split())
+                        if time.monotonic() >= deadline:
+                            raise TimeoutError(f"announcement {announced} did not arrive")
+                        continue
+                    self._apply(message["data"].decode())
                 self.trusted = True
             except Exception:
-                logger.warning("lost the stale-tag subscription; caches are off until it is back")
+                logger.warning("cannot follow the stale tags; caches are off until Redis answers", exc_info=True)
                 self._distrust()
         return self.trusted
+
+    def _apply(self, message: str) -> None:
+        number, _, tags = message.partition(" ")
+        if int(number) != self._applied + 1:
+            self._drop_all()  # some were missed: nothing cached can be trusted
+        else:
+            self._drop_locally(tags.split())
+        self._applied = int(number)
 
     def _subscription_of_this_process(self):
         # Each process subscribes itself and starts with empty caches: what a forked worker
         # inherited may have gone stale unheard.
         if self._subscription is None or self._pid != os.getpid():
-            self._subscription = self._redis().pubsub(ignore_subscribe_messages=True)
-            self._subscription.subscribe(CHANNEL)
-            for cache in self.caches:
-                cache.clear()
+            subscription = self._redis().pubsub(ignore_subscribe_messages=True)
+            subscription.subscribe(CHANNEL)
+            subscription.get_message(timeout=CATCH_UP_SECONDS)  # the confirmation: from now on, nothing is missed
+            self._applied = int(self._redis().get(SEQUENCE_KEY) or 0)
+            self._subscription = subscription
+            self._drop_all()
         return self._subscription
 
     def _redis(self):
         """This process's own client (a forked worker must not share its parent's sockets)."""
-        if self._publisher is None or self._pid != os.getpid():
+        if self._redis_client is None or self._pid != os.getpid():
             import redis
 
             self._subscription = None
-            self._publisher = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+            self._redis_client = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
             self._pid = os.getpid()
-        return self._publisher
+        return self._redis_client
 
     def _drop_locally(self, tags: Iterable[str]) -> None:
         tags = list(tags)
         for cache in self.caches:
             cache.drop(tags)
 
+    def _drop_all(self) -> None:
+        for cache in self.caches:
+            cache.clear()
+
     def _distrust(self) -> None:
         self.trusted = False
         self._drop_subscription()
-        for cache in self.caches:
-            cache.clear()
+        self._drop_all()
 
     def close(self) -> None:
         self._drop_subscription()
 
     def _drop_subscription(self) -> None:
         subscription, self._subscription = self._subscription, None
-        publisher, self._publisher = self._publisher, None
-        for connection in (subscription, publisher):
+        client, self._redis_client = self._redis_client, None
+        for connection in (subscription, client):
             if connection is not None:
                 try:
                     connection.close()
                 except Exception:
                     logger.debug("closing a broken Redis connection failed", exc_info=True)
+
+
+# Numbered and published in one step, so every process sees the announcements in order and
+# knows, from the counter alone, whether one is still on its way.
+_ANNOUNCE = """
+local number = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], number .. ' ' .. ARGV[2])
+return number
+"""
 
 
 def init_app(app: Flask) -> None:
@@ -229,14 +268,19 @@ def cache(name: str, maxsize: int = 10_000) -> TaggedCache:
 def _bus() -> FreshnessBus | None:
     return current_app.extensions.get(EXTENSION) if has_app_context() else None
 
-# What each watched model makes stale when one of its rows is written: `row_tags(row)` for a
-# change through the unit of work, `table_tags` for a bulk UPDATE/DELETE or a Core INSERT,
-# which name no single row.
-_WATCHED: dict[str, tuple[Callable[[Any], Iterable[str]], tuple[str, ...]]] = {}
+# What each watched model makes stale when its rows are written: `row_tags(row)` for a change
+# through the unit of work; `statement_tags(statement)` for a bulk UPDATE or DELETE or a Core
+# INSERT, which names no single row (it should err on the side of more).
+_WATCHED: dict[str, tuple[Callable[[Any], Iterable[str]], Callable[[Any], Iterable[str]]]] = {}
 
 
-def watch(model, row_tags: Callable[[Any], Iterable[str]], table_tags: Iterable[str]) -> None:
-    _WATCHED[model.__table__.name] = (row_tags, tuple(table_tags))
+def watch(model, row_tags: Callable[[Any], Iterable[str]], statement_tags: Callable[[Any], Iterable[str]]) -> None:
+    _WATCHED[model.__table__.name] = (row_tags, statement_tags)
+
+
+def updated_columns(statement) -> set[str]:
+    """The columns an UPDATE sets (for `statement_tags` that may ignore some)."""
+    return {getattr(column, "key", str(column)) for column in getattr(statement, "_values", None) or {}}
 
 
 def _pending(session) -> set[str]:
@@ -261,7 +305,7 @@ def _collect_statement_tags(state):
     table = getattr(state.statement, "table", None)
     watched = _WATCHED.get(getattr(table, "name", None))
     if watched is not None:
-        _pending(state.session).update(watched[1])
+        _pending(state.session).update(watched[1](state.statement))
 
 
 @event.listens_for(Session, "after_commit")

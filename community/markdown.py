@@ -17,7 +17,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "width", "height", "loading"},
     "ol": {"start"},
     "th": {"style"},
     "td": {"style"},
@@ -68,6 +68,21 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks":
 _markdown.core.ruler.push("mentions", _mentions)
 
 
+def _image(renderer, tokens, idx, options, env):
+    """Images of known size (uploads) carry it, so the page keeps their space while they load."""
+    token = tokens[idx]
+    size = env.get("image_sizes", {}).get(token.attrGet("src"))
+    if size:
+        token.attrSet("width", str(size[0]))
+        token.attrSet("height", str(size[1]))
+    token.attrSet("loading", "lazy")
+    return _default_image(tokens, idx, options, env)
+
+
+_default_image = _markdown.renderer.rules["image"]
+_markdown.add_render_rule("image", _image)
+
+
 def mentioned_handles(source: str) -> set[str]:
     """The handles `source` mentions (lower case), whoever they belong to."""
     env: dict = {}
@@ -75,12 +90,14 @@ def mentioned_handles(source: str) -> set[str]:
     return env["handles"]
 
 
-def render_markdown(source: str, mentions: Mapping[str, int] | None = None) -> str:
+def render_markdown(source: str, mentions: Mapping[str, int] | None = None,
+                    image_sizes: Mapping[str, tuple[int, int]] | None = None) -> str:
     """Render Markdown, then sanitize by allow-list: raw HTML is escaped by the parser and
     whatever the renderer produces still passes nh3 (no scripts, handlers or unsafe URLs).
-    `mentions` maps handles to member ids: those `@handle`s become links to the profiles."""
+    `mentions` maps handles to member ids: those `@handle`s become links to the profiles;
+    `image_sizes` maps image URLs to their (width, height)."""
     return nh3.clean(
-        _markdown.render(source, {"mentions": dict(mentions or {})}),
+        _markdown.render(source, {"mentions": dict(mentions or {}), "image_sizes": dict(image_sizes or {})}),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         allowed_classes=ALLOWED_CLASSES,

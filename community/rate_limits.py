@@ -5,3 +5,5 @@ WRITE = "30/minute"
 VOTE = "60/minute"
 FLAG = "10/minute"
 CHECKIN = "30/minute"
+# The composer previews as one pauses typing.
+PREVIEW = "120/minute"

@@ -45,7 +45,7 @@ def _authenticate(auth) -> Connection | None:
     user_id = int(claims["sub"])
     session = device_sessions.load_live_session(
         claims.get("sid"), user_id, SessionKind.WEB if claims.get("web") else SessionKind.DEVICE)
-    if session is None or session.user.is_suspended:
+    if session is None or not session.user.is_active:
         return None
     return Connection(user_id, session.id)
 
@@ -113,7 +113,7 @@ def on_unsubscribe(data=None):
 
 
 def sweep_once() -> list[str]:
-    """Disconnect this process's sockets whose member was suspended or whose web or device
+    """Disconnect this process's sockets whose member was suspended or erased or whose web or device
     session was revoked; returns the socket ids dropped."""
     if not connections:
         return []
@@ -121,7 +121,8 @@ def sweep_once() -> list[str]:
     # Ids only, never whole members: with thousands of sockets, loading them held this process
     # (and every push waiting on it) for a third of a second.
     active = set(db.session.scalars(select(User.id).where(
-        User.id.in_({c.user_id for c in snapshot.values()}), permissions.not_suspended_clause(utcnow()))))
+        User.id.in_({c.user_id for c in snapshot.values()}), permissions.not_suspended_clause(utcnow()),
+        User.erased_at.is_(None))))
     live = set(db.session.scalars(select(DeviceSession.id).where(
         DeviceSession.id.in_({c.session_id for c in snapshot.values()}), device_sessions.live_sessions_clause())))
     dropped = []

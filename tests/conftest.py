@@ -167,7 +167,7 @@ class WebClient:
 
     def get(self, url, **kwargs):
         response = self.client.get(url, **kwargs)
-        match = self.CSRF.search(response.get_data(as_text=True))
+        match = self.CSRF.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if match:
             self._token = match.group(1)
         return response

@@ -1,8 +1,10 @@
 """Several production processes (gunicorn + gevent, the shipped configuration) share rooms
 through Redis and one PostgreSQL; pushes survive Redis going away and coming back."""
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -86,3 +88,40 @@ def test_without_redis_the_api_keeps_answering_and_pushes_resume(cluster, redis_
             pytest.fail("pushes did not resume after Redis came back")
     finally:
         listener.close()
+
+
+def _other(server, app: App):
+    """The same app (its token) talking to another process."""
+    return lambda method, path, **kwargs: requests.request(
+        method, f"{server.url}/api/v1{path}", headers={"Authorization": f"Bearer {app.tokens['access_token']}"},
+        timeout=10, **kwargs)
+
+
+def test_a_device_signed_out_on_one_process_is_refused_by_the_other_at_once(cluster):
+    first, second = cluster
+    phone = App(first, "alice@acme.test")
+    on_second = _other(second, phone)
+    for _ in range(3):  # the second process has seen the token and may keep what it learnt
+        assert on_second("GET", "/me").status_code == 200
+        assert on_second("GET", "/threads").status_code == 200
+    assert phone.api("POST", "/auth/logout").status_code in (200, 204)
+    refused = on_second("GET", "/threads")
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "token_revoked"
+
+
+def test_suspension_and_a_new_moderator_take_effect_on_the_other_process_at_once(cluster):
+    first, second = cluster
+    admin, member = App(first, "admin@roundtable.test"), App(first, "bob@globex.test")
+    on_second = _other(second, member)
+    staff_only = next(c for c in admin.api("GET", "/categories").json()["items"] if c["staff_only"])
+    me = on_second("GET", "/me").json()
+    assert staff_only["id"] not in {c["id"] for c in on_second("GET", "/categories").json()["items"]}
+    assigned = admin.api("PUT", f"/categories/{staff_only['id']}/moderators/{me['id']}")
+    assert assigned.status_code in (200, 201, 204), assigned.text
+    assert staff_only["id"] in {c["id"] for c in on_second("GET", "/categories").json()["items"]}
+    until = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    assert admin.api("POST", f"/users/{me['id']}/suspend", json={"until": until, "reason": "test"}).status_code == 200
+    refused = on_second("GET", "/threads")  # suspension also ends the member's sessions
+    assert refused.status_code in (401, 403), refused.text
+    assert admin.api("POST", f"/users/{me['id']}/unsuspend").status_code == 200
+    assert _other(second, App(first, "bob@globex.test"))("GET", "/threads").status_code == 200

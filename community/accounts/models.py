@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, db, utcnow
 
+# What an erased member's posts, votes and notifications are shown as.
+FORMER_MEMBER = "Former member"
+
 
 class Role(StrEnum):
     MEMBER = "member"
@@ -71,6 +74,9 @@ class User(UserMixin, db.Model):
     email_mentions: Mapped[bool] = mapped_column(Boolean, default=True)
     email_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the member's personal data was erased: the row stays, nameless, so their posts and
+    # votes keep an author, and nothing can sign in as it.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
     interest_rows: Mapped[list["UserInterest"]] = relationship(
@@ -100,8 +106,12 @@ class User(UserMixin, db.Model):
         return "silenced" if self.is_silenced else "active"
 
     @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
-        return not self.is_suspended
+        return not self.is_suspended and not self.is_erased
 
     @property
     def organization_name(self) -> str:

@@ -5,7 +5,7 @@ import secrets
 import unicodedata
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -225,6 +225,25 @@ def find_users_by_handle(handles) -> list[User]:
     """The members with these handles (lower case); unknown handles find nobody."""
     handles = sorted(handles)
     return list(db.session.scalars(select(User).where(User.handle.in_(handles)))) if handles else []
+
+
+MENTION_SUGGESTIONS = 8
+
+
+def list_mention_candidates(actor: User, prefix: str, readable_by=None) -> list[User]:
+    """Members whose handle or name starts with `prefix`, for the composer's @ autocomplete:
+    active members other than the writer; with `readable_by(user)` (a thread's read rule) only
+    those a mention would reach."""
+    prefix = (prefix or "").strip().lstrip("@").lower()[:32]
+    if not permissions.is_signed_in(actor) or not prefix:
+        return []
+    now = utcnow()
+    query = (select(User).where(or_(User.handle.startswith(prefix, autoescape=True),
+                                    func.lower(User.display_name).startswith(prefix, autoescape=True)),
+                                User.id != actor.id, permissions.not_suspended_clause(now))
+             .order_by(User.handle).limit(MENTION_SUGGESTIONS * 3))
+    found = [user for user in db.session.scalars(query) if readable_by is None or readable_by(user)]
+    return found[:MENTION_SUGGESTIONS]
 
 
 def do_create_admin(email: str, password: str, display_name: str | None = None) -> User:

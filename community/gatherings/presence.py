@@ -3,7 +3,6 @@
 Presence lapses by itself after CHECKIN_TTL_MINUTES without news; positions are snapped to the
 grid by `geo` before anything is stored, and the live list hears only what others may see.
 """
-import hmac
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +16,7 @@ from ..errors import Conflict, ValidationFailed, check_fields
 from . import geo
 from .calendar import access_event
 from .checks import check_choice, check_event_is_on, check_number, check_zone
+from .codes import same_code
 from .models import Checkin, Event, LocationSharing, Visibility, WhoMayAsk
 
 
@@ -93,7 +93,7 @@ def check_presence_changes(event: Event, changes: dict) -> dict:
 def check_admission(event: Event, code: str | None, lat, lng) -> None:
     """In by the event's code, or by standing inside its geofence."""
     if code is not None:
-        if not hmac.compare_digest(code.encode(), event.checkin_code.encode()):
+        if not same_code(code, event.checkin_code):
             raise ValidationFailed({"code": "This is not the check-in code of this event."},
                                    "This is not the check-in code of this event.")
         return
@@ -211,3 +211,14 @@ def do_check_out(actor: User, event_id: int) -> None:
         _announce_presence(event, before, None)
     events.commit()
 
+
+
+def forget_checkins(user: User) -> None:
+    """Delete a member's check-ins, for their erasure, announcing a departure where others saw
+    them (the member is already nameless by then). Call inside the erasure's transaction."""
+    now = utcnow()
+    for checkin in db.session.scalars(select(Checkin).where(Checkin.user_id == user.id).with_for_update(of=Checkin)):
+        before = _public_state(checkin, now)
+        if before is not None:
+            _announce_presence(db.session.get(Event, checkin.event_id), before, None)
+        db.session.delete(checkin)

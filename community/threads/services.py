@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager
 
 from .. import events, permissions
 from ..accounts.models import User
-from ..accounts.services import check_not_silenced, find_users_by_handle
+from ..accounts.services import check_not_silenced, find_users_by_handle, list_mention_candidates
 from ..actors import Actor
 from ..database import db, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
@@ -17,6 +17,7 @@ from ..moderation import audit
 from ..notifications import subscriptions
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
+from ..uploads import services as uploads
 from . import reading
 from .models import Category, Post, PostRevision, Thread
 
@@ -178,9 +179,35 @@ def count_threads_by_category(actor: User | None) -> dict[int, int]:
 
 
 def render_post(body: str) -> tuple[str, list[User]]:
-    """A post body's HTML, with its @mentions linked to the members they name, and those members."""
+    """A post body's HTML, with its @mentions linked to the members they name (and its uploaded
+    images sized, so pages reserve their space), and those members."""
     mentioned = find_users_by_handle(mentioned_handles(body))
-    return render_markdown(body, {user.handle: user.id for user in mentioned}), mentioned
+    sizes = uploads.image_sizes(uploads.referenced_uploads(body))
+    return render_markdown(body, {user.handle: user.id for user in mentioned}, sizes), mentioned
+
+
+def preview(actor: User, body: str | None) -> str:
+    """What a post with this body would show, rendered exactly as posting renders it."""
+    if not permissions.can_participate(actor):
+        raise Forbidden("You cannot write posts.")
+    return render_post(check_body(body))[0]
+
+
+def mention_candidates(actor: User, prefix: str, *, thread_id: int | None = None,
+                       category_id: int | None = None) -> list[User]:
+    """Members the actor may mention where they write: only those who can read it."""
+    if thread_id is not None:
+        thread = access_thread(actor, thread_id)
+        return list_mention_candidates(actor, prefix, lambda user: permissions.can_read_thread(user, thread))
+    if category_id is not None:
+        category = access_category(actor, category_id)
+        return list_mention_candidates(actor, prefix, lambda user: permissions.can_read_category(user, category))
+    return list_mention_candidates(actor, prefix)
+
+
+def _link_uploads(post: Post) -> None:
+    """Readers of the post may fetch the uploads it shows; call after the post is flushed."""
+    uploads.link_uploads(post, uploads.referenced_uploads(post.body))
 
 
 def _notify_mentions(actor: User, thread: Thread, post: Post, mentioned: list[User]) -> None:
@@ -210,6 +237,7 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
     post = Post(thread=thread, author=author, body=body, body_html=body_html, created_at=now)
     db.session.add_all([thread, post])
     db.session.flush()
+    _link_uploads(post)
     subscriptions.watch(author, thread)
     reading.mark_read(author, thread, post)
     _notify_mentions(author, thread, post, mentioned)
@@ -237,6 +265,7 @@ def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
+    _link_uploads(post)
     subscriptions.watch(actor, thread)
     reading.mark_read(actor, thread, post)  # one has read what one wrote
     _notify_mentions(actor, thread, post, mentioned)
@@ -269,6 +298,7 @@ def do_edit_post(actor: User, post_id: int, body: str | None) -> Post:
         post.body = body
         post.edited_at = now
         post.editor_id = actor.id
+        _link_uploads(post)
         _notify_mentions(actor, post.thread, post, [user for user in mentioned if user.handle not in already_mentioned])
         events.announce(events.post_updated, thread=post.thread, post=post)
     events.commit()

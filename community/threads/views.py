@@ -1,11 +1,12 @@
 """Web pages for categories, threads and posts. Thin: parse, call a service, render."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import permissions, rate_limits
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..notifications import subscriptions
+from ..uploads.views import accepts_uploads, markdown_for, store
 from ..web import form_int, signed_in_user_key
 from . import reactions, reading, services
 
@@ -51,7 +52,18 @@ def category_subscription(category_id: int):
     return redirect(url_for("threads.category", category_id=category_id))
 
 
+def _body_with_attachment() -> str:
+    """The form's message, with the file attached to it (if one was chosen) shown at its end:
+    how browsers without JavaScript add an image to a post."""
+    body = request.form.get("body") or ""
+    file = request.files.get("file")
+    if file is not None and file.filename:
+        body = f"{body.rstrip()}\n\n{markdown_for(store(current_user, file))}".strip()
+    return body
+
+
 @bp.route("/c/<int:category_id>/new", methods=["GET", "POST"])
+@accepts_uploads
 @limiter.limit(rate_limits.WRITE, methods=["POST"], key_func=signed_in_user_key)
 @limiter.limit(rate_limits.WRITE, methods=["POST"])
 def new_thread(category_id: int):
@@ -60,7 +72,7 @@ def new_thread(category_id: int):
     if request.method == "POST":
         try:
             thread = services.do_create_thread(current_user, category.id, request.form.get("title"),
-                                               request.form.get("body"))
+                                               _body_with_attachment())
         except ValidationFailed as failure:
             errors = failure.fields
         else:
@@ -142,11 +154,12 @@ def solution(thread_id: int):
 
 
 @bp.post("/t/<int:thread_id>/reply")
+@accepts_uploads
 @limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
 @limiter.limit(rate_limits.WRITE)
 def reply(thread_id: int):
     try:
-        post = services.do_reply(current_user, thread_id, request.form.get("body"))
+        post = services.do_reply(current_user, thread_id, _body_with_attachment())
     except ValidationFailed as failure:
         thread = reading.load_reading_state(current_user, services.access_thread(current_user, thread_id))
         page = services.list_posts(current_user, thread.id)
@@ -216,3 +229,21 @@ def delete_post(post_id: int):
     post = services.do_delete_post(current_user, post_id)
     flash("Post deleted.", "info")
     return redirect(url_for("threads.thread", thread_id=post.thread_id))
+
+
+@bp.post("/preview")
+@limiter.limit(rate_limits.PREVIEW, key_func=signed_in_user_key)
+def preview():
+    """The composer's preview: the body rendered by the same renderer as a posted one."""
+    return render_template("threads/_preview.html", body_html=services.preview(current_user, request.form.get("body")))
+
+
+@bp.get("/mentions")
+def mentions():
+    """The composer's @ autocomplete: members who could read what is being written."""
+    thread_id = request.args.get("thread_id", type=int)
+    category_id = request.args.get("category_id", type=int)
+    people = services.mention_candidates(current_user, request.args.get("q", ""), thread_id=thread_id,
+                                         category_id=category_id)
+    return jsonify(items=[{"handle": user.handle, "display_name": user.display_name,
+                           "organization": user.organization_name} for user in people])

@@ -6,13 +6,13 @@ Cookies issued before this migration name no session and stop working: everyone 
 web once more.
 
 Revision ID: i17_web_sessions
-Revises: i22_reactions_solutions
+Revises: i23_agenda
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "i17_web_sessions"
-down_revision = "i22_reactions_solutions"
+down_revision = "i23_agenda"
 branch_labels = None
 depends_on = None
 
