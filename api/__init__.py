@@ -14,6 +14,7 @@ from . import (
     jobs,
     moderation,
     notifications,
+    push,
     search,
     threads,
     uploads,
@@ -22,7 +23,8 @@ from . import (
 from .errors import ErrorSchema, register_errors
 
 # One module per resource, each with its token-guarded blueprint `bp`.
-RESOURCES = (auth, threads, users, notifications, ideas, moderation, events, agenda, contacts, search, jobs, uploads)
+RESOURCES = (auth, threads, users, notifications, ideas, moderation, events, agenda, contacts, search, jobs, uploads,
+             push)
 
 
 class RoundtableApi(Api):

@@ -430,6 +430,12 @@ def can_invite(actor: Actor | None, role: str) -> bool:
     return is_admin(actor)
 
 
+def can_sign_in_with_password(user: User, password_login: bool) -> bool:
+    """With `PASSWORD_LOGIN=false` members sign in by single sign-on only; admins keep their
+    password, so a broken provider never locks everyone out."""
+    return password_login or user.role == Role.ADMIN
+
+
 def can_edit_organization(actor: Actor | None) -> bool:
     """An organization's settings (its email domains, which let people in by SSO) are admins'."""
     return is_admin(actor)

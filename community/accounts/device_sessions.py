@@ -6,12 +6,13 @@ erasure — revokes rows here, and the next request of that session fails its on
 """
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from .. import events, permissions
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, NotFound
 from ..pagination import Keyset, Page, check_limit
+from ..push.models import PushSubscription
 from .models import DeviceSession, SessionKind, User
 
 # Seen-times are for people reading their session list, not an audit trail: writing them at
@@ -103,10 +104,7 @@ def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> Dev
         .execution_options(synchronize_session=False)
     ).rowcount
     if rotated != 1:
-        db.session.execute(
-            update(DeviceSession).where(DeviceSession.id == session.id).values(revoked_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        revoke_sessions(DeviceSession.id == session.id)
         events.commit()
         raise AuthenticationFailed("This refresh token was already used; the session is revoked.",
                                    code="token_reused")
@@ -120,18 +118,27 @@ def do_end_session(actor: User, session_id: int) -> None:
     session = db.session.get(DeviceSession, session_id)
     if session is None or session.user_id != actor.id or not session.is_live:
         raise NotFound("No such session.")
-    session.revoked_at = utcnow()
+    revoke_sessions(DeviceSession.id == session.id)
     events.commit()
+
+
+def revoke_sessions(*criteria) -> int:
+    """End the live sessions matching `criteria`, and everything that belongs to them (their
+    devices' push subscriptions): the one way any session ends. Call inside the transaction
+    that ends them; returns how many ended."""
+    live = (DeviceSession.revoked_at.is_(None), *criteria)
+    db.session.execute(delete(PushSubscription).where(PushSubscription.session_id.in_(
+        select(DeviceSession.id).where(*live))).execution_options(synchronize_session=False))
+    return db.session.execute(update(DeviceSession).where(*live).values(revoked_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def end_all_sessions(user_id: int, keep_session_id: int | None = None) -> int:
     """Revoke every live web and device session of the member but `keep_session_id`; returns how
     many ended. Call inside the transaction that makes them end (suspension, password change,
     erasure): it does not commit, so a rollback keeps them."""
-    query = update(DeviceSession).where(DeviceSession.user_id == user_id, DeviceSession.revoked_at.is_(None))
-    if keep_session_id is not None:
-        query = query.where(DeviceSession.id != keep_session_id)
-    return db.session.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    others = () if keep_session_id is None else (DeviceSession.id != keep_session_id,)
+    return revoke_sessions(DeviceSession.user_id == user_id, *others)
 
 
 def do_sign_out_everywhere(actor: User) -> int:

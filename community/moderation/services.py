@@ -269,7 +269,8 @@ def _restrict(actor: User, user_id: int, kind: str, until, reason: str | None) -
     for name, value in values.items():
         setattr(user, name, value)
     if action == "user.suspend":
-        # Every web and device session ends now: cookies and tokens stop working, refresh tokens too.
+        # Every web and device session ends now: cookies and tokens stop working, refresh tokens too,
+        # pushes with them.
         device_sessions.end_all_sessions(user.id)
         events.announce(events.user_suspended, user=user)
     events.commit()

@@ -6,13 +6,13 @@ Cookies issued before this migration name no session and stop working: everyone 
 web once more.
 
 Revision ID: i17_web_sessions
-Revises: i23_agenda
+Revises: i18_push
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "i17_web_sessions"
-down_revision = "i23_agenda"
+down_revision = "i18_push"
 branch_labels = None
 depends_on = None
 
