@@ -96,7 +96,8 @@ def test_the_sign_in_page_offers_the_provider_and_the_flow_uses_pkce_state_and_n
     params = dict(pair.split("=", 1) for pair in query.split("&"))
     assert params["code_challenge_method"] == "S256" and len(params["code_challenge"]) == 43
     assert params["state"] and params["nonce"] and params["client_id"] == "roundtable-web"
-    assert requests.utils.unquote(params["redirect_uri"]) == CALLBACK
+    assert requests.utils.unquote(params["redirect_uri"]) == CALLBACK and "prompt" not in params
+    assert "prompt=login" in client.get("/auth/oidc/login?switch=1").headers["Location"]  # switch accounts
 
 
 def test_an_existing_member_signs_in_by_verified_email_and_returns_where_they_were(sso_app, provider, people):

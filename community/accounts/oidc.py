@@ -70,11 +70,12 @@ def _claims_options(audiences: list[str]) -> dict:
             "sub": {"essential": True}, "exp": {"essential": True}, "iat": {"essential": True}}
 
 
-def authorize_redirect(redirect_uri: str):
+def authorize_redirect(redirect_uri: str, ask_again: bool = False):
     """The redirect to the provider's sign-in; Authlib keeps state, nonce and the PKCE verifier
-    in the session for `finish_authorization`."""
+    in the session for `finish_authorization`. `ask_again` makes the provider ask who is signing
+    in even when it has a session, so a person can switch accounts."""
     with _unreachable_is_unavailable():
-        return client().authorize_redirect(redirect_uri)
+        return client().authorize_redirect(redirect_uri, **({"prompt": "login"} if ask_again else {}))
 
 
 def finish_authorization() -> tuple[dict, str]:

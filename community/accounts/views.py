@@ -61,7 +61,8 @@ def oidc_login():
     if not oidc.is_enabled():
         abort(404)
     session[_NEXT_AFTER_SSO] = safe_next_url(request.args.get("next"), url_for("threads.index"))
-    return oidc.authorize_redirect(url_for("accounts.oidc_callback", _external=True))
+    return oidc.authorize_redirect(url_for("accounts.oidc_callback", _external=True),
+                                   ask_again="switch" in request.args)
 
 
 @bp.get("/auth/oidc/callback")

@@ -75,3 +75,10 @@ def test_a_person_from_no_customer_organization_is_told_whom_to_ask(browse_as, s
     expect(page.get_by_role("heading", name="We could not sign you in")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("Ask your account manager or a community admin")
     eve.seen("sso-refused")
+    # The provider still has Eve's session: switching accounts makes it ask who is signing in.
+    page.get_by_role("link", name="Sign in with another Acme ID account").click()
+    expect(page.get_by_role("heading", name="Test identity provider")).to_be_visible()
+    page.get_by_label("Email").fill("alice@acme.test")
+    page.get_by_label("Password").fill("anything")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".nav-user")).to_have_text("Alice Chen")
