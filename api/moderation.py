@@ -83,7 +83,8 @@ class RevisionSchema(Schema):
 class AuditArgsSchema(ListArgsSchema):
     actor_id = fields.Integer()
     action = fields.String(metadata={"description": "e.g. thread.lock, post.hide, user.suspend, flag.dismiss"})
-    target_type = fields.String(validate=validate.OneOf(["thread", "post", "user"]))
+    target_type = fields.String(validate=validate.OneOf(
+        ["thread", "post", "user", "idea", "category", "event", "organization", "webhook"]))
     target_id = fields.Integer()
 
 

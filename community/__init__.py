@@ -16,6 +16,7 @@ from .jobs.views import bp as jobs_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
+from .organizations.views import bp as organization_pages
 from .privacy.views import bp as privacy_pages
 from .push.keys import init_push
 from .push.views import bp as push_pages
@@ -62,6 +63,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
+    app.register_blueprint(organization_pages)
     app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
     app.register_blueprint(push_pages)

@@ -10,6 +10,7 @@ from .accounts.models import Role, User
 from .actors import SYSTEM
 from .database import db, utcnow
 from .gatherings import calendar, meetings, presence
+from .ideas import merging
 from .ideas import services as ideas
 from .threads import services as threads
 
@@ -102,7 +103,7 @@ def seed_ideas(people: dict[str, User]) -> None:
         posted.append(idea)
     author, title, body, tags = DUPLICATE
     duplicate = ideas.do_create_idea(people[author], title, body, tags)
-    ideas.do_merge(people["mod@roundtable.test"], duplicate.id, posted[0].id)
+    merging.do_merge(people["mod@roundtable.test"], duplicate.id, posted[0].id)
 
 
 VENUE = {"lat": 38.7684, "lng": -9.0940, "radius_m": 600}

@@ -299,6 +299,9 @@ def api_as(app, people):
         client = ApiClient(app.test_client())
         response = client.login(user.email)
         assert response.status_code == 200, response.json
+        # An app that has been used: its session is known to this process (a first request
+        # reads it from the database; query counts are about the requests after it).
+        assert client.get("/api/v1/me").status_code == 200
         return client
 
     return sign_in

@@ -7,13 +7,15 @@ erasure — revokes rows here, and the next request of that session fails its on
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
-from .. import events, permissions
+from .. import events, freshness, permissions
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, NotFound
+from ..moderation.models import CategoryModerator
 from ..pagination import Keyset, Page, check_limit
 from ..push.models import PushSubscription
-from .models import DeviceSession, SessionKind, User
+from .models import DeviceSession, Organization, SessionKind, User
 
 # Seen-times are for people reading their session list, not an audit trail: writing them at
 # most every few minutes keeps ordinary requests free of writes.
@@ -49,26 +51,68 @@ def live_sessions_clause():
 
 
 def load_live_session(session_id, user_id, kind: SessionKind) -> DeviceSession | None:
-    """The live session `session_id` of that kind of member `user_id`, with the member (and their
-    moderator assignments) in the same query by primary key; None if it is unknown, revoked,
-    someone else's or of the other kind (a web session never opens the API, nor an app's the pages).
+    """The live session `session_id` of that kind of member `user_id`, with the member (their
+    organization and moderator assignments); None if it is unknown, revoked, someone else's or of
+    the other kind (a web session never opens the API, nor an app's the web pages).
 
     The one check of a cookie or a token, for web pages, API requests and socket connects alike
     (the socket sweep asks `live_sessions_clause` about many at once). It only reads:
     authentication writes nothing; `do_mark_seen` records the visit after the request.
+
+    What it reads is kept in this process (`community.freshness`) until a commit anywhere
+    changes the session, the member, their organization or their moderator assignments: a
+    sign-out, a suspension or a new assignment is seen by the very next request in every
+    process, and an ordinary request asks the database nothing to know who is calling.
     """
     if not isinstance(session_id, int) or isinstance(session_id, bool) or not isinstance(user_id, int):
         return None
-    session = db.session.get(DeviceSession, session_id,
-                             options=[permissions.with_moderator_assignments(DeviceSession.user)])
-    if session is None or not session.is_live or session.user_id != user_id or session.kind != kind:
+    cached = freshness.cache("device_sessions", maxsize=50_000).lookup(
+        session_id, _tags_of, lambda: _read_live_device_session(session_id))
+    if cached is None or cached.user_id != user_id or cached.kind != kind:
         return None
+    # A copy in this request's session, made without SQL: services may use and change it.
+    return db.session.merge(cached, load=False)
+
+
+def _read_live_device_session(session_id: int) -> DeviceSession | None:
+    session = db.session.get(DeviceSession, session_id, options=[
+        permissions.with_moderator_assignments(DeviceSession.user), joinedload(DeviceSession.user, User.organization)])
+    if session is None or not session.is_live:
+        return None
+    # Kept across requests, so detached from this one: the session, its member and what the
+    # member brought along.
+    user = session.user
+    for row in (session, user, user.organization, *user.moderator_assignments):
+        if row is not None:
+            db.session.expunge(row)
     return session
 
 
 def load_live_device_session(session_id, user_id) -> DeviceSession | None:
     """An app's token check (API requests, socket connects): `load_live_session` of a device."""
     return load_live_session(session_id, user_id, SessionKind.DEVICE)
+
+
+def _tags_of(session: DeviceSession) -> set[str]:
+    return {"sessions", f"session:{session.id}", "users", f"user:{session.user_id}",
+            "organizations", f"organization:{session.user.organization_id}"}
+
+
+def _pinned(prefix: str, *columns: str):
+    """Statement tags: `prefix:value` for the first column the WHERE pins, else the whole table's."""
+    def tags(statement):
+        for column in columns:
+            value = freshness.equals_in_where(statement, column)
+            if value is not None:
+                return {f"{'user' if column == 'user_id' else prefix}:{value}"}
+        return {f"{prefix}s"}
+    return tags
+
+
+freshness.watch(DeviceSession, lambda row: {f"session:{row.id}"}, _pinned("session", "id", "user_id"))
+freshness.watch(User, lambda row: {f"user:{row.id}"}, _pinned("user", "id"))
+freshness.watch(CategoryModerator, lambda row: {f"user:{row.user_id}"}, _pinned("user", "user_id"))
+freshness.watch(Organization, lambda row: {f"organization:{row.id}"}, _pinned("organization", "id"))
 
 
 def do_mark_seen(session_id: int, last_seen_at) -> None:

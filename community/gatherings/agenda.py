@@ -16,8 +16,9 @@ from .. import events, permissions
 from ..accounts.models import User
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..validation import check_text
 from .calendar import access_event
-from .checks import check_moment, check_text, check_zone
+from .checks import check_moment, check_zone
 from .models import AgendaSession, Event, MeetingRequest, SessionAttendance
 from .schedule import Slot, list_accepted_meetings, lock_time_of, meeting_during
 

@@ -6,13 +6,13 @@ Cookies issued before this migration name no session and stop working: everyone 
 web once more.
 
 Revision ID: i17_web_sessions
-Revises: i18_push
+Revises: i21_accounts
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "i17_web_sessions"
-down_revision = "i18_push"
+down_revision = "i21_accounts"
 branch_labels = None
 depends_on = None
 
