@@ -21,7 +21,9 @@ from .responses import http_error_response, public, register_error_renderer, ren
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
+    # The badge scanner's decoder (vendored qr-scanner) runs in a worker it builds from a blob.
+    "worker-src 'self' blob:"
 )
 
 SECURITY_POLICY = "roundtable.content_security_policy"
