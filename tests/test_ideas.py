@@ -1,6 +1,4 @@
 """The ideas board: posting, exact votes, official answers, merges, finding ideas, on the web."""
-import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -18,6 +16,7 @@ from community.threads.models import Category, Post, Thread
 
 from .conftest import page_queries
 from .factories import make_category, make_organization, make_post, make_user
+from .helpers import announced, at_once
 
 
 def act(app, user, service, *args, **kwargs):
@@ -53,23 +52,6 @@ def load(app, idea_id) -> dict:
                  "voters": sorted(db.session.scalars(select(IdeaVote.user_id).where(IdeaVote.idea_id == idea_id)))}
         db.session.remove()
         return state
-
-
-@contextmanager
-def announced(*signals):
-    """The (signal name, payload) pairs delivered while the block runs."""
-    heard = []
-    receivers = []
-    for signal in signals:
-        def receive(sender, _name=signal.name, **payload):
-            heard.append((_name, payload))
-        receivers.append(receive)
-        signal.connect(receive)
-    try:
-        yield heard
-    finally:
-        for signal, receive in zip(signals, receivers, strict=True):
-            signal.disconnect(receive)
 
 
 @pytest.fixture
@@ -188,29 +170,6 @@ def test_closed_ideas_take_no_votes_nor_withdrawals(app, people, status):
     assert load(app, idea["id"])["vote_count"] == 1
 
 
-def _at_once(app, count, action):
-    """Run `action(i)` in `count` threads, each with its own app context, released together."""
-    barrier = threading.Barrier(count)
-    failures = []
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                action(i)
-            except Exception as error:  # noqa: BLE001 - reported below, with the others
-                failures.append(error)
-            finally:
-                db.session.remove()
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert failures == []
-
-
 def test_simultaneous_votes_are_exact(app, make, people, is_postgres):
     if not is_postgres:
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
@@ -218,19 +177,20 @@ def test_simultaneous_votes_are_exact(app, make, people, is_postgres):
     voters = make(lambda: [make_user(organization=organizations[i % 4]) for i in range(12)])
     idea = post_idea(app, people.moderator)  # staff: counts a vote, no organization
 
-    _at_once(app, len(voters),
-             lambda i: services.do_vote(db.session.get(User, voters[i].id), idea["id"], True))
+    at_once(app, lambda voter_id: services.do_vote(db.session.get(User, voter_id), idea["id"], True),
+            [voter.id for voter in voters])
     state = load(app, idea["id"])
     assert (state["vote_count"], state["voter_org_count"]) == (13, 4)
     assert len(state["voters"]) == 13
 
-    _at_once(app, 10, lambda i: services.do_vote(db.session.get(User, people.member.id), idea["id"], True))
+    at_once(app, lambda voter_id: services.do_vote(db.session.get(User, voter_id), idea["id"], True),
+            [people.member.id] * 10)
     state = load(app, idea["id"])
     assert (state["vote_count"], state["voter_org_count"]) == (14, 5)
     assert state["voters"].count(people.member.id) == 1
 
-    _at_once(app, len(voters),
-             lambda i: services.do_vote(db.session.get(User, voters[i].id), idea["id"], False))
+    at_once(app, lambda voter_id: services.do_vote(db.session.get(User, voter_id), idea["id"], False),
+            [voter.id for voter in voters])
     state = load(app, idea["id"])
     assert (state["vote_count"], state["voter_org_count"], state["organizations"]) == (2, 1, [people.acme.id])
 

@@ -25,6 +25,7 @@ from ..pagination import Keyset, Page, check_limit
 from ..tags import check_tags
 from ..threads import services as threads
 from ..threads.models import Category, Post, Thread
+from ..validation import check_text
 from .models import (
     ANSWER_STATUSES,
     IMPORTANCE_FACTORS,
@@ -145,12 +146,8 @@ def check_answer_status(status: str | None) -> str:
 
 
 def check_note(note: str | None) -> str:
-    note = note.strip() if isinstance(note, str) else ""
-    if not note:
-        raise ValidationFailed({"note": "Explain the status to the voters: the note is the official answer."})
-    if len(note) > MAX_NOTE_LENGTH:
-        raise ValidationFailed({"note": f"Use at most {MAX_NOTE_LENGTH:,} characters."})
-    return note
+    return check_text("note", note if isinstance(note, str) else None, max_length=MAX_NOTE_LENGTH, required=True,
+                      multiline=True, missing="Explain the status to the voters: the note is the official answer.")
 
 
 # The board category
