@@ -1,7 +1,7 @@
 """webhooks: endpoints, deliveries and every attempt
 
 Revision ID: i19_webhooks
-Revises: i21_accounts
+Revises: i17_web_sessions
 Create Date: 2026-12-01 21:33:59.924768
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i19_webhooks'
-down_revision = 'i21_accounts'
+down_revision = 'i17_web_sessions'
 branch_labels = None
 depends_on = None
 
