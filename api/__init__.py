@@ -4,11 +4,27 @@ from flask_smorest import Api
 
 from community.extensions import csrf, jwt
 
-from . import auth, docs, events, ideas, jobs, moderation, notifications, search, threads, uploads, users
+from . import (
+    agenda,
+    auth,
+    contacts,
+    docs,
+    events,
+    ideas,
+    jobs,
+    moderation,
+    notifications,
+    push,
+    search,
+    threads,
+    uploads,
+    users,
+)
 from .errors import ErrorSchema, register_errors
 
 # One module per resource, each with its token-guarded blueprint `bp`.
-RESOURCES = (auth, threads, users, notifications, ideas, moderation, events, search, jobs, uploads)
+RESOURCES = (auth, threads, users, notifications, ideas, moderation, events, agenda, contacts, search, jobs, uploads,
+             push)
 
 
 class RoundtableApi(Api):

@@ -6,9 +6,9 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_jw
 from marshmallow import Schema, fields
 
 from community import rate_limits
-from community.accounts import device_sessions
+from community.accounts import device_sessions, oidc, sso
 from community.accounts import services as accounts
-from community.errors import AuthenticationFailed
+from community.errors import AuthenticationFailed, NotFound
 from community.extensions import jwt, limiter
 from community.privacy import erasure
 from community.responses import public, render_error
@@ -60,6 +60,12 @@ class LoginSchema(Schema):
     device_name = fields.String(load_default="", metadata={"description": "Shown in the session list."})
 
 
+class OidcLoginSchema(Schema):
+    id_token = fields.String(required=True, metadata={
+        "description": "An ID token the app got from the single sign-on provider (authorization code flow with PKCE)."})
+    device_name = fields.String(load_default="", metadata={"description": "Shown in the session list."})
+
+
 class MeSchema(ProfileSchema):
     """The signed-in member: their profile plus what only they (and staff) see."""
 
@@ -67,11 +73,19 @@ class MeSchema(ProfileSchema):
     status = fields.String()
     email_mentions = fields.Boolean(metadata={"description": "Email me at once when someone mentions me."})
     email_digest = fields.Boolean(metadata={"description": "Email me a daily digest of my unread notifications."})
+    push_mentions = fields.Boolean(metadata={"description": "Push my devices when someone mentions me."})
+    push_replies = fields.Boolean(metadata={"description": "Push replies and new threads in what I watch."})
+    push_idea_updates = fields.Boolean(metadata={"description": "Push answers and status changes of my ideas."})
+    push_meetings = fields.Boolean(metadata={"description": "Push meeting requests and answers."})
 
 
 class MeUpdateSchema(Schema):
     email_mentions = fields.Boolean()
     email_digest = fields.Boolean()
+    push_mentions = fields.Boolean()
+    push_replies = fields.Boolean()
+    push_idea_updates = fields.Boolean()
+    push_meetings = fields.Boolean()
 
 
 class EraseMeSchema(Schema):
@@ -137,6 +151,29 @@ def login(credentials):
     return issue_tokens(user, credentials["device_name"])
 
 
+@bp.post("/auth/oidc")
+@bp.arguments(OidcLoginSchema)
+@bp.response(200, TokensSchema)
+@bp.error(401, description="The ID token is not valid (signature, issuer, audience, expiry), was used before, "
+                           "or its email is not verified.")
+@bp.error(403, description="Not a member, and neither an invitation nor an organization's domain lets them in; "
+                           "or suspended.")
+@bp.error(404, description="Single sign-on is not configured.")
+@bp.error(429, description="Too many attempts.")
+@bp.error(503, description="The provider does not answer (its keys could not be fetched).")
+@bp.doc(security=[])
+@limiter.limit(rate_limits.LOGIN)
+@public
+def oidc_login(body):
+    """Exchange an ID token from the single sign-on provider for a device session, like `/auth/login`."""
+    if not oidc.is_enabled():
+        raise NotFound("Single sign-on is not configured here.")
+    claims = oidc.check_app_id_token(body["id_token"])
+    user = sso.do_sign_in(sso.Identity.from_claims(claims),
+                          used_token=(oidc.token_digest(body["id_token"]), oidc.expires_at(claims)))
+    return issue_tokens(user, body["device_name"])
+
+
 @bp.post("/auth/refresh")
 @bp.response(200, TokensSchema)
 @bp.error(401, description="Not a live refresh token; re-using a rotated one revokes its session.")
@@ -170,8 +207,8 @@ def me():
 @bp.arguments(MeUpdateSchema)
 @bp.response(200, MeSchema)
 def update_me(changes):
-    """Your email choices (sent only when the site has email configured)."""
-    return accounts.do_update_email_settings(viewer(), **changes)
+    """Your email choices (sent only when the site has email configured) and push choices."""
+    return accounts.do_update_notification_choices(viewer(), **changes)
 
 
 @bp.delete("/me")

@@ -7,7 +7,7 @@ from community.extensions import limiter
 from community.gatherings import calendar, meetings, people, presence
 from community.gatherings.models import LocationSharing, Visibility, WhoMayAsk
 from community.gatherings.qr import checkin_qr_payload
-from community.shapes import Can, UserRefSchema
+from community.shapes import Can, UserRefSchema, current_viewer
 
 from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 
@@ -40,6 +40,7 @@ class EventSchema(Schema):
     registered = fields.Boolean(attribute="viewer_registered", metadata={"description": "Whether you registered."})
     is_on = fields.Function(lambda e: e.is_on(utcnow()), metadata={"type": "boolean"})
     can_check_in = Can(lambda actor, event: permissions.can_check_in(actor, event, utcnow()))
+    can_register = Can(lambda actor, event: permissions.can_register(actor, event, utcnow()))
     can_manage = Can(lambda actor, event: permissions.can_manage_events(actor))
 
 
@@ -79,12 +80,23 @@ class MyCheckinSchema(Schema):
     event_id = fields.Integer()
     checked_in_at = fields.DateTime()
     last_seen_at = fields.DateTime()
-    expires_at = fields.Function(presence.checkin_expires_at, metadata={"type": "string", "format": "date-time"})
+    expires_at = fields.Function(lambda c: presence.checkin_expires_at(c).isoformat(),
+                                 metadata={"type": "string", "format": "date-time"})
     zone = fields.Function(lambda c: c.zone.name if c.zone else None, metadata={"type": "string", "nullable": True})
     has_position = fields.Function(lambda c: c.cell_x is not None, metadata={"type": "boolean"})
     visibility = fields.String()
     location = fields.String()
     who_may_ask = fields.String()
+
+
+class EventDetailSchema(EventSchema):
+    my_checkin = fields.Function(
+        lambda e: _my_checkin_schema.dump(c) if (c := presence.access_my_checkin(current_viewer(), e)) else None,
+        metadata={"type": "object", "nullable": True,
+                  "description": "Your own check-in (as POST /checkin answers), or null when you are not present."})
+
+
+_my_checkin_schema = MyCheckinSchema()
 
 
 class AttendeeUserSchema(Schema):
@@ -130,6 +142,8 @@ class MeetingCreateSchema(Schema):
     user_id = fields.Integer(required=True)
     message = fields.String(load_default="")
     zone = fields.String(load_default=None, allow_none=True)
+    starts_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "A free slot of theirs (GET /events/{id}/attendees/{user_id}/free_slots); null: meet now."})
 
 
 class MeetingSchema(Schema):
@@ -139,7 +153,9 @@ class MeetingSchema(Schema):
     recipient = fields.Nested(UserRefSchema)
     message = fields.String()
     zone = fields.Function(lambda m: m.zone.name if m.zone else None, metadata={"type": "string", "nullable": True})
-    status = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "accepted", "declined", "superseded"]})
+    starts_at = fields.DateTime(allow_none=True)
+    ends_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     responded_at = fields.DateTime(allow_none=True)
     can_answer = Can(permissions.can_answer_meeting)
@@ -167,7 +183,7 @@ def create_event(data):
 
 
 @bp.get("/events/<int:event_id>")
-@bp.response(200, EventSchema)
+@bp.response(200, EventDetailSchema)
 @bp.error(404, description="No such event.")
 def get_event(event_id):
     return calendar.access_event(viewer(), event_id)
@@ -251,18 +267,22 @@ def list_meetings(args, event_id):
 
 @bp.post("/events/<int:event_id>/meetings")
 @bp.arguments(MeetingCreateSchema)
-@bp.response(201, MeetingSchema)
+@bp.response(201, MeetingSchema, description="Requested.")
+@bp.alt_response(200, schema=MeetingSchema, description="They had asked you already: their request, now accepted.")
 @bp.error(403, description="meeting_requests_closed: they do not take requests from you.")
 @bp.error(404, description="Nobody by that id is checked in (and listed) here.")
-@bp.error(409, description="not_checked_in, meeting_quota_reached, meeting_already_requested.")
+@bp.error(409, description="not_checked_in, meeting_quota_reached, meeting_already_requested, "
+                            "slot_unavailable (not in their availability), slot_taken (not free for both).")
 @limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
 def request_meeting(data, event_id):
-    return meetings.do_request_meeting(viewer(), event_id, data["user_id"], data["message"], data["zone"])
+    meeting = meetings.do_request_meeting(viewer(), event_id, data["user_id"], data["message"], data["zone"],
+                                          data["starts_at"])
+    return meeting, 200 if meeting.requester_id != viewer().id else 201
 
 
 @bp.post("/meetings/<int:meeting_id>/accept")
 @bp.response(200, MeetingSchema)
-@bp.error(409, description="meeting_already_answered.")
+@bp.error(409, description="meeting_already_answered, slot_taken (one of you is no longer free then).")
 def accept_meeting(meeting_id):
     return meetings.do_answer_meeting(viewer(), meeting_id, accept=True)
 

@@ -16,6 +16,7 @@ Environment (all optional):
   BENCH_DATABASE_URL       a PostgreSQL URL with the right to create databases
                            (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
   BENCH_REBUILD=1          rebuild the data sets even when up to date
+  BENCH_PUSH_*             the push row's sizes (see bench/push.py)
 """
 import json
 import os
@@ -41,6 +42,7 @@ from tests.live_server import RedisServer, free_port, stop_process
 from wsgi import create_app
 
 from . import dataset
+from . import push as push_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -349,6 +351,8 @@ def table(report: dict) -> str:
         rows.append(f"fan-out {fanout['clients']} sockets, {fanout['processes']} process(es), {fanout['room']}: "
                     f"p50 {fanout['p50_ms']} ms, p99 {fanout['p99_ms']} ms, max {fanout['max_ms']} ms "
                     f"({fanout['delivered']}/{fanout['expected']} delivered)")
+    if "push" in report:
+        rows.append(push_bench.row(report["push"]))
     rows.append("")
     rows.extend(f"{'met   ' if met else 'MISSED'}  {target}: {measured}" for target, measured, met in verdicts(report))
     return "\n".join(rows)
@@ -410,6 +414,7 @@ def main() -> None:
             report["bare"] = run_bare(redis.url, workdir)
             report["sizes"] = [run_size(size, redis.url, workdir) for size in SIZES]
             report["fanout"] = [run_fanout(SIZES[-1], processes, redis.url, workdir) for processes in FANOUT_PROCESSES]
+            report["push"] = push_bench.run(redis.url, workdir)
     finally:
         redis.stop()
     report["seconds"] = round(time.monotonic() - started)

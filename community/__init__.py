@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config, freshness
+from .accounts import oidc
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
@@ -16,6 +17,8 @@ from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
 from .privacy.views import bp as privacy_pages
+from .push.keys import init_push
+from .push.views import bp as push_pages
 from .search import schema as search_schema
 from .search.views import bp as search_pages
 from .threads.views import bp as threads_pages
@@ -46,7 +49,9 @@ def configure_extensions(app: Flask) -> None:
     freshness.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
+    oidc.init_app(app)
     init_jobs(app)
+    init_push(app)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -59,4 +64,5 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(search_pages)
     app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
+    app.register_blueprint(push_pages)
     app.register_blueprint(privacy_pages)

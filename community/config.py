@@ -2,6 +2,7 @@
 import os
 import secrets
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -108,12 +109,32 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
         # Meeting requests one attendee may send per event in 24 hours.
         "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        # Push endpoints and webhook URLs may be on loopback/private networks, over plain http
+        # (tests, on-premise installs). Never in a public deployment.
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": _flag("OUTBOUND_ALLOW_PRIVATE_NETWORKS", False),
+        # Push notifications (each kind is off while its settings are unset).
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY") or None,
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT") or None,
+        "FCM_CREDENTIALS_FILE": os.environ.get("FCM_CREDENTIALS_FILE") or None,
+        "FCM_ENDPOINT": (os.environ.get("FCM_ENDPOINT") or "https://fcm.googleapis.com").rstrip("/"),
+        "APNS_KEY_FILE": os.environ.get("APNS_KEY_FILE") or None,
+        "APNS_KEY_ID": os.environ.get("APNS_KEY_ID") or None,
+        "APNS_TEAM_ID": os.environ.get("APNS_TEAM_ID") or None,
+        "APNS_TOPIC": os.environ.get("APNS_TOPIC") or None,
+        "APNS_ENDPOINT": (os.environ.get("APNS_ENDPOINT") or "https://api.push.apple.com").rstrip("/"),
+        # Replies wait this long before their push, so a burst in one thread is one push.
+        "PUSH_GROUP_SECONDS": float(os.environ.get("PUSH_GROUP_SECONDS") or 5),
+        # How long a meeting booked into a slot lasts, and how early both are reminded of it.
+        "MEETING_MINUTES": _positive_int("MEETING_MINUTES", 30),
+        "MEETING_REMINDER_MINUTES": _positive_int("MEETING_REMINDER_MINUTES", 15),
         # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
         "JOBS_IMMEDIATE": False,
         "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
         "DIGEST_HOUR": _hour("DIGEST_HOUR", 7),
     }
+    settings.update(_single_sign_on())
     settings.update(overrides)
+    _check_sign_in(settings)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(instance_path, demo)
     settings.setdefault("JWT_SECRET_KEY", os.environ.get("JWT_SECRET_KEY") or settings["SECRET_KEY"])
@@ -123,8 +144,48 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
     # `flask worker` processes do (JOBS_IN_PROCESS=true runs them in the web process anyway).
     settings.setdefault("JOBS_IN_PROCESS", _flag("JOBS_IN_PROCESS", not settings["REDIS_URL"])
                         and not settings["JOBS_IMMEDIATE"])
+    settings["VAPID_SUBJECT"] = _vapid_subject(settings)
     settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
+
+
+def _vapid_subject(settings: dict) -> str:
+    """How push services reach the operator (RFC 8292): a mailto: or https: URL. By default the
+    site's https address, else the sender address of its emails."""
+    subject = settings.get("VAPID_SUBJECT")
+    if subject is None:
+        base = settings["BASE_URL"]
+        return base if base.startswith("https://") else "mailto:" + parseaddr(settings["SMTP_FROM"])[1]
+    if not subject.startswith(("mailto:", "https://")):
+        raise ConfigurationError("VAPID_SUBJECT must be a mailto: or https:// URL.")
+    return subject
+
+
+def _single_sign_on() -> dict:
+    """OpenID Connect: on when OIDC_ISSUER is set (see the README's single sign-on section)."""
+    return {
+        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/") or None,
+        "OIDC_CLIENT_ID": (os.environ.get("OIDC_CLIENT_ID") or "").strip() or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_DISPLAY_NAME": (os.environ.get("OIDC_DISPLAY_NAME") or "").strip() or "single sign-on",
+        "OIDC_MOBILE_CLIENT_IDS": [
+            client.strip() for client in (os.environ.get("OIDC_MOBILE_CLIENT_IDS") or "").split(",") if client.strip()],
+        "OIDC_SCOPES": (os.environ.get("OIDC_SCOPES") or "openid email profile").strip(),
+        "OIDC_SYNC_PROFILE": _flag("OIDC_SYNC_PROFILE", False),
+        # Tolerated clock difference with the provider when checking an ID token's times.
+        "OIDC_LEEWAY_SECONDS": _positive_int("OIDC_LEEWAY_SECONDS", 60),
+        # Who to ask for access, named on the page that turns away people with no place here.
+        "OIDC_ACCESS_CONTACT": (os.environ.get("OIDC_ACCESS_CONTACT") or "").strip(),
+        "PASSWORD_LOGIN": _flag("PASSWORD_LOGIN", True),
+    }
+
+
+def _check_sign_in(settings: dict) -> None:
+    if settings.get("OIDC_ISSUER") and not settings.get("OIDC_CLIENT_ID"):
+        raise ConfigurationError(
+            "OIDC_ISSUER is set but OIDC_CLIENT_ID is not: set the client id the provider gave you.")
+    if not settings.get("PASSWORD_LOGIN", True) and not settings.get("OIDC_ISSUER"):
+        raise ConfigurationError("PASSWORD_LOGIN=false needs single sign-on (OIDC_ISSUER): nobody else could sign in.")
 
 
 def _engine_options() -> dict:

@@ -43,6 +43,14 @@ class AuthenticationFailed(DomainError):
     default_message = "Invalid email or password."
 
 
+class Unavailable(DomainError):
+    """A service the action needs (the sign-in provider) does not answer."""
+
+    code = "unavailable"
+    status = 503
+    default_message = "A service this needs does not answer. Try again in a moment."
+
+
 class ValidationFailed(DomainError):
     code = "validation_failed"
     status = 422

@@ -33,6 +33,10 @@ user_erased = signals.signal("user.erased")  # likewise, payload user (already n
 checkin_created = signals.signal("checkin.created")
 checkin_updated = signals.signal("checkin.updated")
 checkin_removed = signals.signal("checkin.removed")
+# The agenda changed (staff added, moved or removed a session): payload `event`, `change`
+# (created | updated | deleted) and `session` (for deleted: only its id is still meaningful).
+agenda_changed = signals.signal("agenda.changed")
+meeting_accepted = signals.signal("meeting.accepted")  # payload `event`, `meeting`
 
 _PENDING = "pending_events"
 _COMMITTED = "committed_events"

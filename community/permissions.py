@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from .accounts.models import Role, User
 from .actors import SYSTEM, Actor
 from .database import db
-from .errors import Conflict, DomainError, Forbidden
+from .errors import Conflict, DomainError, Forbidden, NotFound
 from .gatherings.models import Checkin, Event, LocationSharing, MeetingRequest, MeetingStatus, Visibility, WhoMayAsk
 from .ideas.models import Idea, IdeaStatus
 from .moderation.models import CategoryModerator, Flag
@@ -430,6 +430,12 @@ def can_invite(actor: Actor | None, role: str) -> bool:
     return is_admin(actor)
 
 
+def can_sign_in_with_password(user: User, password_login: bool) -> bool:
+    """With `PASSWORD_LOGIN=false` members sign in by single sign-on only; admins keep their
+    password, so a broken provider never locks everyone out."""
+    return password_login or user.role == Role.ADMIN
+
+
 def can_edit_organization(actor: Actor | None) -> bool:
     """An organization's settings (its email domains, which let people in by SSO) are admins'."""
     return is_admin(actor)
@@ -454,6 +460,19 @@ def can_manage_events(actor: Actor | None) -> bool:
 
 def can_check_in(actor: Actor | None, event: Event, now: datetime) -> bool:
     return can_read_event(actor, event) and event.is_on(now)
+
+
+def refusal_to_register(actor: Actor | None, event: Event, now: datetime) -> DomainError | None:
+    """Why the actor may not register for the event, or None if they may."""
+    if not can_read_event(actor, event):
+        return NotFound("No such event.")
+    if event.ends_at <= now:
+        return Conflict("This event is over.", code="event_over")
+    return None
+
+
+def can_register(actor: Actor | None, event: Event, now: datetime) -> bool:
+    return refusal_to_register(actor, event, now) is None
 
 
 def is_listed(checkin: Checkin) -> bool:
@@ -505,6 +524,16 @@ def can_read_meeting(actor: Actor | None, meeting: MeetingRequest) -> bool:
     return is_member(actor) and actor.id in (meeting.requester_id, meeting.recipient_id)
 
 
+def refusal_to_answer_meeting(actor: Actor | None, meeting: MeetingRequest) -> DomainError | None:
+    """Why the actor may not accept or decline this meeting request, or None if they may."""
+    if not can_read_meeting(actor, meeting):
+        return NotFound("No such meeting request.")
+    if actor.id != meeting.recipient_id:
+        return Forbidden("Only the person asked can answer.")
+    if meeting.status != MeetingStatus.PENDING:
+        return Conflict("This request has already been answered.", code="meeting_already_answered")
+    return None
+
+
 def can_answer_meeting(actor: Actor | None, meeting: MeetingRequest) -> bool:
-    return (is_member(actor) and actor.id == meeting.recipient_id
-            and meeting.status == MeetingStatus.PENDING)
+    return refusal_to_answer_meeting(actor, meeting) is None

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
 from . import permissions
+from .accounts import oidc
 from .accounts.models import User
 from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
@@ -23,6 +24,14 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+SECURITY_POLICY = "roundtable.content_security_policy"
+
+
+def content_security_policy(form_targets: list[str]) -> str:
+    """The policy, with forms also allowed to lead to `form_targets` (origins): sign-out
+    continues at the single sign-on provider, and a form's redirects count as its target."""
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", " ".join(["form-action 'self'", *form_targets]))
 
 PAGE_TITLES = {
     400: "Bad request", 401: "Sign in failed", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
@@ -109,7 +118,7 @@ def _refuse_nul_characters():
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", current_app.extensions[SECURITY_POLICY])
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -158,6 +167,8 @@ def register_web(app: Flask) -> None:
     register_error_renderer(app, "", _error_page)
     app.before_request(_refuse_nul_characters)
     app.before_request(_require_sign_in)
+    app.extensions[SECURITY_POLICY] = content_security_policy(
+        [origin for origin in [oidc.provider_origin(app)] if origin])
     app.after_request(_security_headers)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, http_error_response)

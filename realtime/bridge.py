@@ -110,6 +110,11 @@ def _on_presence(event_type):
     return receive
 
 
+def on_agenda_changed(sender, event, change, session):
+    """Staff changed the agenda: clients re-read it (GET /events/{id}/sessions)."""
+    push(f"event:{event.id}", "agenda.changed", event_id=event.id, session_id=session.id, change=change)
+
+
 def on_notification_created(sender, notification):
     push(f"user:{notification.user_id}", "notification.created",
          notification=_notification_schema.dump(notification))
@@ -141,5 +146,6 @@ for _signal, _receiver in (
     (events.checkin_created, _on_presence("checkin.created")),
     (events.checkin_updated, _on_presence("checkin.updated")),
     (events.checkin_removed, _on_presence("checkin.removed")),
+    (events.agenda_changed, on_agenda_changed),
 ):
     _signal.connect(_only_where_realtime_runs(_receiver), weak=False)

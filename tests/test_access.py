@@ -1,4 +1,5 @@
-"""Nothing but login, invitation acceptance, health and static files answers without a login."""
+"""Nothing but login (password or single sign-on), invitation acceptance, health and static files
+answers without a login."""
 import pytest
 
 from wsgi import create_app
@@ -6,8 +7,9 @@ from wsgi import create_app
 from .conftest import settings_for
 
 PUBLIC_ENDPOINTS = {
-    "accounts.login", "accounts.accept_invitation", "health", "static",
-    "api_auth.login", "api_auth.refresh", "api_users.accept",
+    "accounts.login", "accounts.accept_invitation", "accounts.oidc_login", "accounts.oidc_callback",
+    "health", "static", "api_auth.login", "api_auth.oidc_login", "api_auth.refresh", "api_users.accept",
+    "push.service_worker",  # a static script, served from the root for its scope
     "api_docs.openapi_json", "api_docs.swagger_ui_asset", "api_docs.static",
 }
 
@@ -53,7 +55,8 @@ def test_the_public_endpoints_are_exactly_the_allowed_ones(app):
 def test_health_answers_without_a_session(app):
     response = app.test_client().get("/health")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok",
+                             "queue": {"depth": 0, "oldest_age_seconds": 0, "dead": 0}}
 
 
 def test_login_keeps_the_page_asked_for(app, people, web):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from community.accounts.models import User
 from community.database import db, utcnow
-from community.gatherings.models import Checkin, Visibility
+from community.gatherings.models import AgendaSession, Checkin, Contact, Visibility
 from community.notifications.services import notify
 from community.threads.models import Post, Thread
 
@@ -27,12 +27,14 @@ CANARIES = {
     "zqnote": "another member's notification",
     "zqdevice": "another member's device session",
     "zqattendee": "a hidden attendee",
+    "zqcontact": "another member's note on a contact they saved",
 }
 # Who may see each canary somewhere (the outsider wrote the hidden reply and owns the note and device).
 VISIBLE_TO = {
     "zqstaffcat": {"admin"}, "zqstaffthread": {"admin"}, "zqstaffpost": {"admin"},
     "zqdeletedpost": {"admin"}, "zqhiddenpost": {"admin", "outsider"}, "zqdeletedthread": {"admin"},
     "zqnote": {"outsider"}, "zqdevice": {"outsider"}, "zqattendee": set(),
+    "zqcontact": {"outsider"},
 }
 # A member's name is on their profile for everyone: the hidden attendee's canary is checked on
 # the event paths, where being hidden must keep it out.
@@ -63,6 +65,10 @@ def world(make, people, api_as):
         event = make_event()
         attendee = make_user(email="ghost@acme.test", display_name="Ghost zqattendee")
         db.session.add(Checkin(event_id=event.id, user_id=attendee.id, visibility=Visibility.HIDDEN))
+        db.session.add(Contact(event_id=event.id, owner_id=people.outsider.id, contact_id=people.member.id,
+                               note="Follow up zqcontact"))
+        db.session.add(AgendaSession(event_id=event.id, title="Keynote", starts_at=event.starts_at,
+                                     ends_at=event.ends_at))
         db.session.commit()
         return category_moderator
 
@@ -81,7 +87,8 @@ def _ids(app):
     with app.app_context():
         pools = {name: list(db.session.scalars(select(model.id))) for name, model in (
             ("thread_id", Thread), ("post_id", Post), ("category_id", Category), ("user_id", User),
-            ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification))}
+            ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification),
+            ("session_id", AgendaSession))}
     return pools
 
 

@@ -1,12 +1,13 @@
 """Signed-in devices of the API and the refresh-token families behind them."""
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from .. import events, permissions
 from ..database import db, utcnow
 from ..errors import AuthenticationFailed, NotFound
 from ..pagination import Keyset, Page, check_limit
+from ..push.models import PushSubscription
 from .models import DeviceSession, User
 
 # Seen-times are for people reading their session list, not an audit trail: writing them at
@@ -80,10 +81,7 @@ def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> Dev
         .execution_options(synchronize_session=False)
     ).rowcount
     if rotated != 1:
-        db.session.execute(
-            update(DeviceSession).where(DeviceSession.id == session.id).values(revoked_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        revoke_sessions(DeviceSession.id == session.id)
         events.commit()
         raise AuthenticationFailed("This refresh token was already used; the session is revoked.",
                                    code="token_reused")
@@ -97,8 +95,19 @@ def do_end_device_session(actor: User, session_id: int) -> None:
     session = db.session.get(DeviceSession, session_id)
     if session is None or session.user_id != actor.id or not session.is_live:
         raise NotFound("No such session.")
-    session.revoked_at = utcnow()
+    revoke_sessions(DeviceSession.id == session.id)
     events.commit()
+
+
+def revoke_sessions(*criteria) -> int:
+    """End the live sessions matching `criteria`, and everything that belongs to them (their
+    devices' push subscriptions): the one way any session ends. Call inside the transaction
+    that ends them; returns how many ended."""
+    live = (DeviceSession.revoked_at.is_(None), *criteria)
+    db.session.execute(delete(PushSubscription).where(PushSubscription.session_id.in_(
+        select(DeviceSession.id).where(*live))).execution_options(synchronize_session=False))
+    return db.session.execute(update(DeviceSession).where(*live).values(revoked_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def list_device_sessions(actor: User, cursor: str | None = None, limit=None) -> Page[DeviceSession]:

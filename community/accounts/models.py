@@ -74,6 +74,11 @@ class User(UserMixin, db.Model):
     email_mentions: Mapped[bool] = mapped_column(Boolean, default=True)
     email_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Push choices: which notifications reach this member's devices while the app is closed.
+    push_mentions: Mapped[bool] = mapped_column(Boolean, default=True)
+    push_replies: Mapped[bool] = mapped_column(Boolean, default=True)
+    push_idea_updates: Mapped[bool] = mapped_column(Boolean, default=True)
+    push_meetings: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when the member's personal data was erased: the row stays, nameless, so their posts and
     # votes keep an author, and nothing can sign in as it.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -175,3 +180,13 @@ class DeviceSession(db.Model):
 
 
 Index("ix_device_sessions_user", DeviceSession.user_id, DeviceSession.id)
+
+
+class UsedIdToken(db.Model):
+    """An ID token an app exchanged for a session, kept until it expires so it cannot be
+    exchanged twice. Only its SHA-256 is stored."""
+
+    __tablename__ = "used_id_tokens"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -5,6 +5,7 @@ import secrets
 import unicodedata
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -180,7 +181,7 @@ def find_organization_by_email(email: str) -> Organization | None:
 
 
 def do_set_organization_domains(actor: Actor, organization: Organization, domains) -> Organization:
-    """Replace the organization's email domains; audit-logged. `actor` None is the operator at
+    """Replace the organization's email domains; audit-logged. `actor` SYSTEM is the operator at
     the command line. A domain of another organization is refused: it belongs to one only."""
     if not permissions.can_edit_organization(actor):
         raise Forbidden("Only admins change an organization's domains.")
@@ -268,6 +269,8 @@ def authenticate(email: str | None, password: str | None) -> User:
         raise AuthenticationFailed()
     if not check_password_hash(user.password_hash, password or ""):
         raise AuthenticationFailed()
+    if not permissions.can_sign_in_with_password(user, current_app.config["PASSWORD_LOGIN"]):
+        raise AuthenticationFailed()  # the same answer: it tells nobody which passwords are right
     check_not_suspended(user)
     return user
 
@@ -308,10 +311,16 @@ def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio
     return user
 
 
-def do_update_email_settings(actor: User, *, email_mentions: bool | None = None,
-                             email_digest: bool | None = None) -> User:
-    """The member's own email choices; None leaves a choice as it is."""
-    for name, value in (("email_mentions", email_mentions), ("email_digest", email_digest)):
+# What a member chooses to hear about by email and on their devices (all booleans on User).
+NOTIFICATION_CHOICES = ("email_mentions", "email_digest", "push_mentions", "push_replies", "push_idea_updates",
+                        "push_meetings")
+
+
+def do_update_notification_choices(actor: User, **choices) -> User:
+    """The member's own email and push choices; a choice not given (or None) stays as it is."""
+    for name, value in choices.items():
+        if name not in NOTIFICATION_CHOICES:
+            raise ValidationFailed({name: "Unknown choice."})
         if value is None:
             continue
         if not isinstance(value, bool):
@@ -363,11 +372,30 @@ def access_invitation(token: str) -> Invitation:
 
 
 def do_accept_invitation(token: str, display_name: str | None, password: str | None) -> User:
+    """Join with a password. With `PASSWORD_LOGIN=false` invited people join by single sign-on
+    instead (`sso.do_sign_in` finds their invitation)."""
     invitation = access_invitation(token)
+    if not current_app.config["PASSWORD_LOGIN"]:
+        raise Forbidden("Accept this invitation by signing in with single sign-on.", code="password_login_disabled")
     values = check_fields(display_name=(check_display_name, display_name), password=(check_password, password))
     if find_user_by_email(invitation.email) is not None:
         raise Conflict("That person is already a member. Sign in instead.", code="already_member")
-    # Claim the invitation with a conditional update, so two simultaneous accepts make one user.
+    claim_invitation(invitation)
+    user = add_member(User(
+        email=invitation.email,
+        display_name=values["display_name"],
+        password_hash=generate_password_hash(values["password"]),
+        organization_id=invitation.organization_id,
+        role=invitation.role,
+    ))
+    invitation.user_id = user.id
+    events.commit()
+    return user
+
+
+def claim_invitation(invitation: Invitation) -> None:
+    """Mark the invitation used with a conditional update, so two simultaneous accepts make one
+    member. Call inside the transaction that adds the member."""
     claimed = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
@@ -377,24 +405,28 @@ def do_accept_invitation(token: str, display_name: str | None, password: str | N
     if claimed != 1:
         events.rollback()
         raise Conflict("This invitation has already been used. Sign in instead.", code="invitation_used")
-    user = User(
-        email=invitation.email,
-        display_name=values["display_name"],
-        handle=new_handle(values["display_name"]),
-        password_hash=generate_password_hash(values["password"]),
-        organization_id=invitation.organization_id,
-        role=invitation.role,
-    )
+
+
+def add_member(user: User) -> User:
+    """Add a new member (with a handle made from their name) and announce that they joined.
+    Call inside the transaction that lets them in; the caller commits."""
+    user.handle = new_handle(user.display_name)
     db.session.add(user)
     try:
         db.session.flush()
-    except IntegrityError:  # the same email accepted through another invitation at once
+    except IntegrityError:  # the same email let in another way at the same moment
         events.rollback()
         raise Conflict("That person is already a member. Sign in instead.", code="already_member") from None
-    invitation.user_id = user.id
     events.announce(events.user_joined, user=user)
-    events.commit()
     return user
+
+
+def find_open_invitation(email: str) -> Invitation | None:
+    """The newest invitation for this email that can still be accepted."""
+    return db.session.scalar(
+        select(Invitation)
+        .where(Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.expires_at > utcnow())
+        .order_by(Invitation.id.desc()).limit(1))
 
 
 def list_pending_invitations(actor: User, limit: int = 50) -> list[Invitation]:

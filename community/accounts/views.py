@@ -1,20 +1,38 @@
 """Web pages for signing in, invitations and profiles. Thin: parse, call a service, render."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from contextlib import suppress
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .. import permissions, rate_limits
-from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, ValidationFailed
+from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, Unavailable, ValidationFailed
 from ..extensions import limiter
 from ..responses import public
 from ..threads import services as threads
 from ..web import safe_next_url
-from . import services
+from . import oidc, services, sso
 from .models import Role
 
 bp = Blueprint("accounts", __name__)
 
+# Session keys: where to go after signing in with the provider, and the ID token it gave.
+_NEXT_AFTER_SSO = "sso_next"
+_ID_TOKEN = "sso_id_token"
+
+
 def _login_account_key() -> str:
     return "login-account:" + request.form.get("email", "").strip().lower()
+
+
+@bp.app_context_processor
+def _sign_in_choices() -> dict:
+    """What the sign-in and invitation pages offer."""
+    return {"sso_enabled": oidc.is_enabled(), "sso_display_name": current_app.config["OIDC_DISPLAY_NAME"],
+            "password_login": current_app.config["PASSWORD_LOGIN"]}
+
+
+def _start_web_session(user) -> None:
+    login_user(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -32,17 +50,54 @@ def login():
         except (AuthenticationFailed, Forbidden) as failure:
             error = failure.message
         else:
-            login_user(user)
+            _start_web_session(user)
             return redirect(next_url)
-    return render_template("accounts/login.html", error=error, next_url=next_url,
-                           email=request.form.get("email", "")), 401 if error else 200
+    # Without password sign-in for members, the form is for admins, behind a link.
+    show_password_form = current_app.config["PASSWORD_LOGIN"] or "admin" in request.values or error
+    return render_template("accounts/login.html", error=error, next_url=next_url, email=request.form.get("email", ""),
+                           show_password_form=show_password_form), 401 if error else 200
+
+
+@bp.get("/auth/oidc/login")
+@public
+def oidc_login():
+    """Off to the provider; it sends the person back to `oidc_callback`."""
+    if not oidc.is_enabled():
+        abort(404)
+    session[_NEXT_AFTER_SSO] = safe_next_url(request.args.get("next"), url_for("threads.index"))
+    return oidc.authorize_redirect(url_for("accounts.oidc_callback", _external=True),
+                                   ask_again="switch" in request.args)
+
+
+@bp.get("/auth/oidc/callback")
+@limiter.limit(rate_limits.LOGIN)
+@public
+def oidc_callback():
+    if not oidc.is_enabled():
+        abort(404)
+    try:
+        claims, id_token = oidc.finish_authorization()
+        user = sso.do_sign_in(sso.Identity.from_claims(claims))
+    except (AuthenticationFailed, Forbidden) as refusal:
+        return render_template("accounts/sso_refused.html", message=refusal.message), refusal.status
+    next_url = session.pop(_NEXT_AFTER_SSO, None) or url_for("threads.index")
+    _start_web_session(user)
+    session[_ID_TOKEN] = id_token  # the hint that lets sign-out end the provider's session too
+    return redirect(next_url)
 
 
 @bp.post("/logout")
 def logout():
+    """End the session here and, after signing in with the provider, there too (RP-initiated
+    logout) when it offers that: the provider then sends the browser back to the sign-in page."""
+    id_token = session.pop(_ID_TOKEN, None)
     logout_user()
     flash("You are signed out.", "info")
-    return redirect(url_for("accounts.login"))
+    provider_logout = None
+    if id_token and oidc.is_enabled():
+        with suppress(Unavailable):  # signed out here all the same
+            provider_logout = oidc.logout_url(id_token, url_for("accounts.login", _external=True))
+    return redirect(provider_logout or url_for("accounts.login"))
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -124,7 +179,7 @@ def edit_profile():
 @bp.post("/settings/email")
 def email_settings():
     """Checkboxes: an unchecked box is not sent, so each form sends both choices."""
-    services.do_update_email_settings(current_user, email_mentions="email_mentions" in request.form,
-                                      email_digest="email_digest" in request.form)
+    services.do_update_notification_choices(current_user, email_mentions="email_mentions" in request.form,
+                                            email_digest="email_digest" in request.form)
     flash("Email choices saved.", "success")
     return redirect(url_for("accounts.edit_profile"))

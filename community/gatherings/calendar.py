@@ -2,7 +2,6 @@
 
 Every read goes through `access_event`/`list_events`, so what a member may not see is never found.
 """
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, select, update
@@ -12,9 +11,10 @@ from .. import events, permissions
 from ..accounts.models import User
 from ..actors import Actor, is_system
 from ..database import db, insert_unless_exists, utcnow
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..errors import Forbidden, NotFound, ValidationFailed, check_fields
 from ..pagination import Keyset, Page, check_limit
 from .checks import check_moment, check_number, check_text, check_timezone
+from .codes import new_code
 from .models import Event, EventZone, Registration
 
 EVENT_WHENS = ("upcoming", "past")
@@ -114,7 +114,7 @@ def do_create_event(actor: Actor, *, name, venue, starts_at, ends_at, descriptio
         raise ValidationFailed({"ends_at": f"An event lasts at most {MAX_EVENT_DAYS} days."})
     event = Event(name=values["name"], venue=values["venue"], description=values["description"],
                   starts_at=values["starts_at"], ends_at=values["ends_at"], timezone=tz,
-                  checkin_code=secrets.token_urlsafe(9), created_by_id=actor.id,
+                  checkin_code=new_code(), created_by_id=actor.id,
                   zones=[EventZone(name=zone, position=i) for i, zone in enumerate(values["zones"])],
                   **values["fence"])
     db.session.add(event)
@@ -134,8 +134,7 @@ def do_register(actor: User, event_id: int, attending: bool = True) -> Event:
     """RSVP (or take it back). Idempotent: the primary key decides, never a prior read."""
     event = access_event(actor, event_id)
     if attending:
-        if event.ends_at <= utcnow():
-            raise Conflict("This event is over.", code="event_over")
+        permissions.ensure(permissions.refusal_to_register(actor, event, utcnow()))
         changed = insert_unless_exists(Registration, event_id=event.id, user_id=actor.id,
                                        created_at=utcnow()) is not None
         step = 1

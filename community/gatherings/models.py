@@ -30,6 +30,19 @@ class MeetingStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    # The two had asked each other; the meeting they agreed on settled this one.
+    SUPERSEDED = "superseded"
+
+
+class ContactExchange(StrEnum):
+    ALLOW = "allow"  # scanning my badge saves my card to the scanner's contacts
+    ASK = "ask"  # I accept each scan first
+
+
+class ContactStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 class Event(db.Model):
@@ -144,6 +157,11 @@ class MeetingRequest(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A slot (both or neither); untimed requests mean "meet now, here".
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When both were reminded (once, MEETING_REMINDER_MINUTES before it starts).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined", innerjoin=True)
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id], lazy="joined", innerjoin=True)
@@ -153,3 +171,101 @@ class MeetingRequest(db.Model):
 # A member's inbox and sent list per event, and the daily quota count.
 Index("ix_meeting_requests_recipient", MeetingRequest.event_id, MeetingRequest.recipient_id, MeetingRequest.id)
 Index("ix_meeting_requests_requester", MeetingRequest.requester_id, MeetingRequest.created_at)
+# Accepted meetings by time, for slot conflicts and reminders.
+Index("ix_meeting_requests_slot", MeetingRequest.event_id, MeetingRequest.status, MeetingRequest.starts_at)
+
+
+class Participant(db.Model):
+    """A member's standing at one event, made the first time it is needed: their badge code
+    (what others scan to swap contacts) and their `contact_exchange` choice. Its row is also
+    what changes to their time lock, so two acceptances at once cannot both take one slot."""
+
+    __tablename__ = "event_participants"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    badge_code: Mapped[str] = mapped_column(String(16), unique=True)
+    contact_exchange: Mapped[str] = mapped_column(String(16), default=ContactExchange.ALLOW)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class AgendaSession(db.Model):
+    """A talk, workshop or break on the event's agenda, set by staff."""
+
+    __tablename__ = "agenda_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    speakers: Mapped[str] = mapped_column(String(300), default="")
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("event_zones.id", ondelete="SET NULL"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    zone: Mapped[EventZone | None] = relationship(lazy="joined")
+    # Whether the member reading it has it on their schedule, filled by the query that loads it.
+    viewer_attending: Mapped[bool | None] = query_expression()
+
+
+Index("ix_agenda_sessions_event", AgendaSession.event_id, AgendaSession.starts_at, AgendaSession.id)
+
+
+class SessionAttendance(db.Model):
+    """A session on a member's own schedule (the primary key makes adding it idempotent)."""
+
+    __tablename__ = "session_attendance"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("agenda_sessions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+Index("ix_session_attendance_user", SessionAttendance.user_id, SessionAttendance.session_id)
+
+
+class AvailabilitySlot(db.Model):
+    """A stretch of time a member said they can meet in, at one event."""
+
+    __tablename__ = "availability_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+Index("ix_availability_slots_user", AvailabilitySlot.event_id, AvailabilitySlot.user_id, AvailabilitySlot.starts_at)
+
+
+class Contact(db.Model):
+    """Someone whose badge a member scanned, with the member's own note and rating (1-5).
+
+    Pending while the scanned person (who chose `contact_exchange: ask`) has not accepted:
+    until then the scanner sees no card.
+    """
+
+    __tablename__ = "event_contacts"
+    __table_args__ = (UniqueConstraint("event_id", "owner_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=ContactStatus.ACCEPTED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contact: Mapped[User] = relationship(foreign_keys=[contact_id], lazy="joined", innerjoin=True)
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
+
+
+# Requests waiting for the scanned person's answer.
+Index("ix_event_contacts_contact", Contact.event_id, Contact.contact_id, Contact.status)

@@ -3,7 +3,6 @@
 Presence lapses by itself after CHECKIN_TTL_MINUTES without news; positions are snapped to the
 grid by `geo` before anything is stored, and the live list hears only what others may see.
 """
-import hmac
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +16,7 @@ from ..errors import Conflict, ValidationFailed, check_fields
 from . import geo
 from .calendar import access_event
 from .checks import check_choice, check_event_is_on, check_number, check_zone
+from .codes import same_code
 from .models import Checkin, Event, LocationSharing, Visibility, WhoMayAsk
 
 
@@ -93,7 +93,7 @@ def check_presence_changes(event: Event, changes: dict) -> dict:
 def check_admission(event: Event, code: str | None, lat, lng) -> None:
     """In by the event's code, or by standing inside its geofence."""
     if code is not None:
-        if not hmac.compare_digest(code.encode(), event.checkin_code.encode()):
+        if not same_code(code, event.checkin_code):
             raise ValidationFailed({"code": "This is not the check-in code of this event."},
                                    "This is not the check-in code of this event.")
         return

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import events, permissions
+from ..accounts import device_sessions
 from ..accounts import services as accounts
 from ..accounts.models import DeviceSession, User
 from ..actors import SYSTEM, Actor, person
@@ -268,10 +269,8 @@ def _restrict(actor: User, user_id: int, kind: str, until, reason: str | None) -
     for name, value in values.items():
         setattr(user, name, value)
     if action == "user.suspend":
-        # Every device session ends now: tokens stop working, refresh tokens too.
-        db.session.execute(
-            update(DeviceSession).where(DeviceSession.user_id == user.id, DeviceSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+        # Every device session ends now: tokens stop working, refresh tokens too, pushes with them.
+        device_sessions.revoke_sessions(DeviceSession.user_id == user.id)
         events.announce(events.user_suspended, user=user)
     events.commit()
     return user

@@ -21,7 +21,7 @@ from ..database import db, utcnow
 from ..jobs import RetryLater, crontab_at_hour, job, periodic
 from ..threads.models import Post
 from . import services
-from .links import target_url
+from .links import public_links, target_url
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,6 @@ def send_email(to: str, subject: str, body: str) -> bool:
     return True
 
 
-def _links():
-    """A request context on the public address, so links in emails point at the site."""
-    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
-
-
 def _footer() -> str:
     return f"\n\n--\nChoose which emails you get: {url_for('accounts.edit_profile', _external=True)}\n"
 
@@ -80,7 +75,7 @@ def email_mention(notification_id: int) -> None:
     if not visible:
         return  # no longer readable (moved out of sight, deleted) since it was written
     visible = visible[0]
-    with _links():
+    with public_links():
         body = f"{visible.text}\n\n{_link(visible)}"
         post = db.session.get(Post, visible.post_id) if visible.post_id else None
         if post is not None and permissions.can_read_post_body(user, post):
@@ -112,7 +107,7 @@ def send_digests() -> int:
                                              limit=DIGEST_SIZE).items
         if not unread:
             continue
-        with _links():
+        with public_links():
             lines = [f"- {note.text}" + (f" ({note.count}×)" if note.count > 1 else "") + f"\n  {_link(note)}"
                      for note in unread]
             more = "\n(and more: see all of them on the site)" if len(unread) == DIGEST_SIZE else ""

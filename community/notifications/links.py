@@ -1,5 +1,5 @@
 """Where a notification leads: one answer for the page, emails, pushes and the API."""
-from flask import url_for
+from flask import current_app, url_for
 
 from .models import Notification
 
@@ -14,3 +14,9 @@ def target_url(notification: Notification) -> str:
     if notification.event_id is not None:
         return url_for("gatherings.meetings", event_id=notification.event_id)
     return url_for("notifications.index")
+
+
+def public_links():
+    """A request context on the public address, so links made outside a request (emails,
+    pushes) point at the site."""
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])

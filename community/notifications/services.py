@@ -9,6 +9,7 @@ from .. import events, jobs, permissions
 from ..accounts.models import User
 from ..database import db, utcnow
 from ..pagination import Keyset, Page, check_limit
+from ..push import services as push
 from ..threads.models import Category, Thread
 from .models import Notification
 
@@ -26,7 +27,7 @@ def notify(recipients: Iterable[User], kind: str, *, actor: User | None, text: s
     Nobody is notified of their own action, nor about a thread they may not read. With
     `group`, a recipient's unread notification of the same kind and thread grows its count
     instead of adding a row. Announces `notification_created` for each one, after commit,
-    and enqueues what leaves the process (a mention's email).
+    and enqueues what leaves the process (a mention's email, pushes to the members' devices).
     """
     people = {user.id: user for user in recipients if user is not None}
     if actor is not None:
@@ -62,6 +63,7 @@ def notify(recipients: Iterable[User], kind: str, *, actor: User | None, text: s
         events.announce(events.notification_created, notification=notification)
         if emails and people[notification.user_id].email_mentions:
             jobs.enqueue("email.mention", notification_id=notification.id)
+    push.schedule(notifications, people)
     return notifications
 
 
