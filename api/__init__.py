@@ -14,6 +14,7 @@ from . import (
     jobs,
     moderation,
     notifications,
+    organizations,
     push,
     search,
     threads,
@@ -24,7 +25,7 @@ from .errors import ErrorSchema, register_errors
 
 # One module per resource, each with its token-guarded blueprint `bp`.
 RESOURCES = (auth, threads, users, notifications, ideas, moderation, events, agenda, contacts, search, jobs, uploads,
-             push)
+             push, organizations)
 
 
 class RoundtableApi(Api):

@@ -3,8 +3,8 @@ from marshmallow import Schema, fields, validate
 
 from community import rate_limits
 from community.extensions import limiter
-from community.ideas import services
-from community.ideas.models import ANSWER_STATUSES, IdeaStatus
+from community.ideas import merging, services
+from community.ideas.models import ANSWER_STATUSES, IdeaStatus, Importance
 from community.shapes import IdeaSchema, PostSchema
 
 from .common import (
@@ -23,8 +23,9 @@ bp = api_blueprint("ideas", "Feature requests: post, vote, follow their status; 
 class IdeaListArgsSchema(ListArgsSchema):
     status = fields.String(validate=validate.OneOf(list(IdeaStatus)),
                            metadata={"description": "Without it, every idea but the merged ones."})
-    sort = fields.String(validate=validate.OneOf(services.IDEA_SORTS), load_default="top",
-                         metadata={"description": "top: most votes; trending: recent votes weigh more; new."})
+    sort = fields.String(validate=validate.OneOf(services.IDEA_SORTS), load_default="top", metadata={
+        "description": "top: most votes; trending: recent votes weigh more; new; organizations: most customer "
+                       "organizations; demand (staff only, else 403): summed organization weight times importance."})
     tag = fields.String()
 
 
@@ -32,6 +33,27 @@ class IdeaCreateSchema(Schema):
     title = fields.String(required=True)
     body = fields.String(required=True)
     tags = fields.List(fields.String(), load_default=list)
+
+
+class VoteSchema(Schema):
+    importance = fields.String(validate=validate.OneOf(list(Importance)), metadata={
+        "description": "How important it is to you; without it a new vote is nice_to_have and a vote keeps its own."})
+
+
+class ProxyVoteSchema(VoteSchema):
+    reason = fields.String(load_default="", metadata={
+        "description": "Why, for the audit log and the member (e.g. 'from the call on May 3')."})
+
+
+class DemandItemSchema(Schema):
+    organization = fields.Nested(Schema.from_dict({"id": fields.Integer(), "name": fields.String()},
+                                                  name="OrganizationRef"))
+    voters = fields.Integer(metadata={"description": "Members of it who want the idea."})
+    importance = fields.String(metadata={"enum": list(Importance),
+                                         "description": "Its most urgent voter's importance."})
+    weight = fields.Float(metadata={"description": "The organization's weight (staff only)."})
+    demand = fields.Float(metadata={"description": "weight times the importance factor: what it adds to the "
+                                                   "idea's demand."})
 
 
 class VoteStateSchema(Schema):
@@ -109,13 +131,15 @@ def list_comments(args, idea_id):
 
 
 @bp.put("/ideas/<int:idea_id>/vote")
+@bp.arguments(VoteSchema, required=False)
 @bp.response(200, VoteStateSchema)
 @bp.error(409, description="The idea is closed (shipped, declined or merged).")
 @limiter.limit(rate_limits.VOTE, key_func=user_rate_key)
 @limiter.limit(rate_limits.VOTE)
-def vote(idea_id):
-    """Vote for the idea; voting again changes nothing."""
-    return services.do_vote(viewer(), idea_id, True)
+def vote(data, idea_id):
+    """Vote for the idea, optionally with how important it is to you; voting again changes
+    nothing but the importance."""
+    return services.do_vote(viewer(), idea_id, True, (data or {}).get("importance"))
 
 
 @bp.delete("/ideas/<int:idea_id>/vote")
@@ -148,7 +172,7 @@ def change_status(data, idea_id):
 def merge(data, idea_id):
     """Merge this duplicate into `into_id`: votes move over (once per member) and its voters are
     told where. Answers the merged idea."""
-    return services.do_merge(viewer(), idea_id, data["into_id"])
+    return merging.do_merge(viewer(), idea_id, data["into_id"])
 
 
 @bp.post("/ideas/<int:idea_id>/unmerge")
@@ -158,4 +182,39 @@ def merge(data, idea_id):
 @limiter.limit(rate_limits.WRITE, key_func=user_rate_key)
 def unmerge(idea_id):
     """Undo a merge: the votes it moved go back and both ideas are as they were."""
-    return services.do_unmerge(viewer(), idea_id)
+    return merging.do_unmerge(viewer(), idea_id)
+
+
+@bp.put("/ideas/<int:idea_id>/votes/<int:user_id>")
+@bp.arguments(ProxyVoteSchema, required=False)
+@bp.response(200, VoteStateSchema)
+@bp.error(403, description="Staff only.")
+@bp.error(404, description="No such idea, or no such member who may read it.")
+@bp.error(409, description="The idea is closed, or the user is staff (staff vote themselves).")
+@limiter.limit(rate_limits.VOTE, key_func=user_rate_key)
+def vote_for(data, idea_id, user_id):
+    """Add a customer member's vote on their behalf (e.g. from a call): it counts exactly like
+    their own, records who cast it, is audit-logged and tells the member. `has_voted` is theirs."""
+    data = data or {}
+    return services.do_vote_for(viewer(), idea_id, user_id, True, data.get("importance"), data.get("reason"))
+
+
+@bp.delete("/ideas/<int:idea_id>/votes/<int:user_id>")
+@bp.arguments(ProxyVoteSchema, required=False)
+@bp.response(200, VoteStateSchema)
+@bp.error(403, description="Staff only.")
+@bp.error(404, description="No such idea, or no such member who may read it.")
+@bp.error(409, description="The idea is closed, or the user is staff.")
+@limiter.limit(rate_limits.VOTE, key_func=user_rate_key)
+def unvote_for(data, idea_id, user_id):
+    """Withdraw a customer member's vote on their behalf; audit-logged, and the member is told."""
+    return services.do_vote_for(viewer(), idea_id, user_id, False, reason=(data or {}).get("reason"))
+
+
+@bp.get("/ideas/<int:idea_id>/demand")
+@bp.arguments(ListArgsSchema, location="query")
+@bp.response(200, page_schema(DemandItemSchema, "DemandPage"))
+@bp.error(403, description="Staff only.")
+def demand(args, idea_id):
+    """The organizations that want the idea, the biggest demand first: voters, importance, weight."""
+    return services.list_demand(viewer(), idea_id, cursor=args.get("cursor"), limit=args.get("limit"))

@@ -9,13 +9,14 @@ from .accounts import oidc
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
-from .gatherings.views import bp as event_pages
+from .gatherings.plan_views import bp as event_pages  # the event pages of both modules
 from .ideas.views import bp as ideas_pages
 from .jobs.queue import init_jobs
 from .jobs.views import bp as jobs_pages
 from .logs import configure_logging
 from .moderation.views import bp as moderation_pages
 from .notifications.views import bp as notifications_pages
+from .organizations.views import bp as organization_pages
 from .privacy.views import bp as privacy_pages
 from .push.keys import init_push
 from .push.views import bp as push_pages
@@ -62,6 +63,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_pages)
     app.register_blueprint(event_pages)
     app.register_blueprint(search_pages)
+    app.register_blueprint(organization_pages)
     app.register_blueprint(upload_pages)
     app.register_blueprint(jobs_pages)
     app.register_blueprint(push_pages)

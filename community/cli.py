@@ -11,6 +11,7 @@ from .demo import seed_demo_community
 from .errors import DomainError
 from .jobs import services as jobs
 from .notifications.email import email_enabled, send_digests
+from .organizations import importing
 
 
 def _fail_cleanly(action):
@@ -77,6 +78,24 @@ def register_cli(app: Flask) -> None:
         if not email_enabled():
             raise click.ClickException("SMTP_URL is not set: no email is sent.")
         click.echo(f"Sent {send_digests()} digest(s).")
+
+    @app.cli.command("import-organizations")
+    @click.argument("file", type=click.File("rb"))
+    def import_organizations(file):
+        """Create or update organizations from a CSV file with columns name, tier, weight, crm_id
+        (only name is required). Checks every row first: one bad row imports nothing."""
+        data = file.read()
+
+        def with_progress_bar(rows):
+            with click.progressbar(rows, label="Importing organizations", show_pos=True) as bar:
+                yield from bar
+
+        try:
+            summary = importing.import_organizations(data, progress=with_progress_bar)
+        except importing.ImportRefused as refused:
+            raise click.ClickException(refused.message) from None
+        for line in summary.lines():
+            click.echo(line)
 
     @app.cli.command("worker")
     @click.option("--threads", default=4, show_default=True, help="Jobs run at the same time by this worker.")

@@ -22,6 +22,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +277,17 @@ _WATCHED: dict[str, tuple[Callable[[Any], Iterable[str]], Callable[[Any], Iterab
 
 def watch(model, row_tags: Callable[[Any], Iterable[str]], statement_tags: Callable[[Any], Iterable[str]]) -> None:
     _WATCHED[model.__table__.name] = (row_tags, statement_tags)
+
+
+def equals_in_where(statement, column_key: str):
+    """The value a bulk statement's WHERE pins `column_key` to (`… WHERE id = 5 AND …`), or None."""
+    clause = getattr(statement, "whereclause", None)
+    for criterion in getattr(clause, "clauses", None) or ([clause] if clause is not None else []):
+        column, value = getattr(criterion, "left", None), getattr(criterion, "right", None)
+        if (getattr(criterion, "operator", None) is operators.eq and getattr(column, "key", None) == column_key
+                and hasattr(value, "effective_value")):
+            return value.effective_value
+    return None
 
 
 def updated_columns(statement) -> set[str]:

@@ -47,6 +47,8 @@ def _is_of_kind(value: Any, kind: type) -> bool:
     any finite number."""
     if kind is bool:
         return isinstance(value, bool)
+    if kind is str:
+        return isinstance(value, str)
     if isinstance(value, bool):
         return False
     if kind is int:
@@ -69,7 +71,7 @@ def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
                 value = datetime.fromisoformat(value)
                 if value.tzinfo is None:
                     raise ValueError
-            elif kind in (int, float, bool) and not _is_of_kind(value, kind):
+            elif kind in (int, float, bool, str) and not _is_of_kind(value, kind):
                 raise ValueError
         except (TypeError, ValueError):
             raise invalid from None

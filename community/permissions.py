@@ -57,6 +57,11 @@ def is_staff(actor: Actor | None) -> bool:
     return actor is SYSTEM or is_member(actor) and actor.role in (Role.MODERATOR, Role.ADMIN)
 
 
+def staff_clause(now: datetime):
+    """SQL twin of `is_staff` at `now`, on a query of User."""
+    return and_(User.role.in_([Role.MODERATOR, Role.ADMIN]), not_suspended_clause(now))
+
+
 def is_admin(actor: Actor | None) -> bool:
     return actor is SYSTEM or is_member(actor) and actor.role == Role.ADMIN
 
@@ -347,10 +352,13 @@ def can_change_idea_status(actor: Actor | None, idea: Idea) -> bool:
 
 
 def can_merge_idea(actor: Actor | None, idea: Idea) -> bool:
+    """The one merge rule, for the service and the `can_merge` flag alike: staff of the ideas
+    board (category moderators of it included) merge an idea that is not merged already."""
     return can_change_idea_status(actor, idea)
 
 
 def can_unmerge_idea(actor: Actor | None, idea: Idea) -> bool:
+    """The one unmerge rule, for the service and the `can_unmerge` flag alike."""
     return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
             and idea.status == IdeaStatus.MERGED)
 
@@ -358,6 +366,30 @@ def can_unmerge_idea(actor: Actor | None, idea: Idea) -> bool:
 def can_see_idea_organizations(actor: Actor | None) -> bool:
     """Everyone sees how many customer organizations want an idea; only staff see which."""
     return is_staff(actor)
+
+
+def can_vote_for_members(actor: Actor | None, idea: Idea) -> bool:
+    """Staff add or withdraw a customer's vote on their behalf (after a call, a support ticket),
+    on an idea still open to votes."""
+    return is_staff(actor) and can_read_idea(actor, idea) and idea.is_open
+
+
+# Customer accounts: the vendor's view of organizations. Weights, tiers, CRM ids and account
+# owners are for staff; members never see them, nor rank by them.
+
+
+def can_view_organizations(actor: Actor | None) -> bool:
+    """The account pages, an idea's demand, and each organization's weight."""
+    return is_staff(actor)
+
+
+def can_see_demand(actor: Actor | None) -> bool:
+    return can_view_organizations(actor)
+
+
+def can_own_accounts(user: User | None) -> bool:
+    """Who may be an organization's account owner: a staff member."""
+    return is_staff(user)
 
 
 def can_moderate_post(actor: Actor | None, post: Post) -> bool:
@@ -437,7 +469,8 @@ def can_sign_in_with_password(user: User, password_login: bool) -> bool:
 
 
 def can_edit_organization(actor: Actor | None) -> bool:
-    """An organization's settings (its email domains, which let people in by SSO) are admins'."""
+    """An organization's settings (its email domains, which let people in by SSO, its tier,
+    weight, CRM id and account owner) are admins'."""
     return is_admin(actor)
 
 

@@ -16,7 +16,7 @@ from marshmallow.experimental.context import Context
 
 from . import permissions
 from .accounts.models import User
-from .ideas.models import IdeaStatus
+from .ideas.models import IdeaStatus, Importance
 from .threads import reactions
 from .threads.services import CATEGORY_KINDS
 
@@ -180,6 +180,10 @@ class IdeaSchema(Schema):
     vote_count = fields.Integer()
     voter_org_count = fields.Integer(metadata={"description": "How many customer organizations want it."})
     has_voted = fields.Boolean()
+    importance = fields.String(attribute="my_importance", allow_none=True, metadata={
+        "enum": [*Importance, None], "description": "How important the idea is to you (your vote's); null: no vote."})
+    vote_cast_by = fields.Nested(UserRefSchema, allow_none=True, metadata={
+        "description": "The staff member who added your vote on your behalf (after a call, say); null: you did."})
     subscription = fields.String(allow_none=True, metadata={
         "enum": ["watch", "mute", None], "description": "Your own watch or mute of this idea; null: the default."})
     thread_id = fields.Integer(metadata={"description": "Its discussion: comments are posts of this thread."})

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 _thread_schema = without_viewer_fields(ThreadSchema, "last_read_post_id", "unread_count")
 _post_schema = without_viewer_fields(PostSchema, "hidden_reason", "my_reactions")
-_idea_schema = without_viewer_fields(IdeaSchema, "has_voted", "organizations")
+_idea_schema = without_viewer_fields(IdeaSchema, "has_voted", "importance", "vote_cast_by", "organizations")
 _notification_schema = NotificationSchema()
 
 

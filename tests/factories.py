@@ -72,6 +72,9 @@ class People:
     admin: User
     acme: Organization
     globex: Organization
+    # A member who moderates only the categories a test assigns (`make_category_moderator`):
+    # staff there, an ordinary member everywhere else.
+    category_moderator: User
 
 
 def make_people() -> People:
@@ -83,6 +86,8 @@ def make_people() -> People:
         admin=make_user(Role.ADMIN, vendor, email="admin@vendor.test", display_name="Ada Admin"),
         acme=acme,
         globex=globex,
+        category_moderator=make_user(organization=make_organization("Hooli"), email="cass@hooli.test",
+                                     display_name="Cass Catmod"),
     )
 
 

@@ -10,6 +10,7 @@ from .factories import make_organization, make_user
 IDEA_FIELDS = {
     "id", "title", "body", "body_html", "tags", "status", "vote_count", "voter_org_count", "has_voted",
     "thread_id", "author", "created_at", "status_changed_at", "official_answer", "merged_into_id", "subscription",
+    "importance", "vote_cast_by",
     "can_vote", "can_comment", "can_change_status", "can_merge", "can_unmerge",
 }
 

@@ -1,7 +1,5 @@
 """Bursts of simultaneous actions against PostgreSQL: exactly the right rows, counts and events.
 (Votes, check-ins and invitation acceptances have their bursts beside their own rules.)"""
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier, Lock
 
 import pytest
 from sqlalchemy import func, select
@@ -9,55 +7,19 @@ from sqlalchemy import func, select
 from community import events
 from community.accounts.models import User
 from community.database import db
-from community.errors import Conflict
 from community.moderation import services as moderation
 from community.moderation.models import Flag
 from community.threads import services as threads
 from community.threads.models import Post, Thread
 
 from .factories import make_category, make_organization, make_thread, make_user
+from .helpers import announced, at_once
 
 
 @pytest.fixture
 def postgres_only(is_postgres):
     if not is_postgres:
         pytest.skip("SQLite serialises writers; bursts are exercised on PostgreSQL")
-
-
-def _burst(app, action, arguments):
-    """Run `action(argument)` for every argument at once, each in its own app context."""
-    barrier = Barrier(len(arguments))
-
-    def run(argument):
-        with app.app_context():
-            barrier.wait()
-            try:
-                return action(argument)
-            except Conflict as conflict:
-                return conflict.code
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(arguments)) as pool:
-        return list(pool.map(run, arguments))
-
-
-class Recorder:
-    """Counts the domain events actually delivered (after commit)."""
-
-    def __init__(self, signal):
-        self.signal, self.received, self.lock = signal, 0, Lock()
-
-    def __call__(self, sender, **payload):
-        with self.lock:
-            self.received += 1
-
-    def __enter__(self):
-        self.signal.connect(self)
-        return self
-
-    def __exit__(self, *exc):
-        self.signal.disconnect(self)
 
 
 def test_a_burst_of_flags_counts_each_member_once(app, make, postgres_only):
@@ -70,10 +32,10 @@ def test_a_burst_of_flags_counts_each_member_once(app, make, postgres_only):
 
     post_id, flaggers = make(build)
     flag = lambda user_id: moderation.do_flag_post(db.session.get(User, user_id), post_id, "spam").id  # noqa: E731
-    with Recorder(events.flag_created) as delivered:
-        outcomes = _burst(app, flag, flaggers * 2)  # every member twice, all at once
+    with announced(events.flag_created) as delivered:
+        outcomes = at_once(app, flag, flaggers * 2)  # every member twice, all at once
     assert outcomes.count("already_flagged") == len(flaggers)
-    assert delivered.received == len(flaggers)
+    assert len(delivered) == len(flaggers)
     with app.app_context():
         assert db.session.scalar(select(func.count(Flag.id)).where(Flag.post_id == post_id)) == len(flaggers)
         assert db.session.get(Post, post_id).hidden_at is not None  # past the threshold, hidden once
@@ -87,10 +49,10 @@ def test_a_burst_of_replies_to_a_locked_thread_writes_nothing(app, make, postgre
 
     thread_id, repliers = make(build)
     reply = lambda user_id: threads.do_reply(db.session.get(User, user_id), thread_id, "let me in").id  # noqa: E731
-    with Recorder(events.post_created) as delivered:
-        outcomes = _burst(app, reply, repliers)
+    with announced(events.post_created) as delivered:
+        outcomes = at_once(app, reply, repliers)
     assert outcomes == ["thread_locked"] * len(repliers)
-    assert delivered.received == 0
+    assert len(delivered) == 0
     with app.app_context():
         assert db.session.scalar(select(func.count(Post.id)).where(Post.thread_id == thread_id)) == 1
         assert db.session.get(Thread, thread_id).reply_count == 0
@@ -104,9 +66,9 @@ def test_a_burst_of_replies_counts_every_one(app, make, postgres_only):
 
     thread_id, repliers = make(build)
     reply = lambda user_id: threads.do_reply(db.session.get(User, user_id), thread_id, "me too").id  # noqa: E731
-    with Recorder(events.post_created) as delivered:
-        outcomes = _burst(app, reply, repliers)
-    assert len(set(outcomes)) == len(repliers) and delivered.received == len(repliers)
+    with announced(events.post_created) as delivered:
+        outcomes = at_once(app, reply, repliers)
+    assert len(set(outcomes)) == len(repliers) and len(delivered) == len(repliers)
     with app.app_context():
         assert db.session.get(Thread, thread_id).reply_count == len(repliers)
         assert db.session.scalar(select(func.count(Post.id)).where(Post.thread_id == thread_id)) == len(repliers) + 1

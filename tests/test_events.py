@@ -1,5 +1,4 @@
 """Events: creating them, registering, checking in and out, presence expiry, live signals."""
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from community.gatherings.models import Checkin, Event, Registration
 
 from .conftest import assert_error
 from .factories import make_event, make_organization, make_user
+from .helpers import announced, at_once
 
 VENUE = (38.7684, -9.0940, 500)  # lat, lng, radius in metres
 
@@ -29,21 +29,12 @@ def summit(make):
     return make(make_event, fence=VENUE)
 
 
-@contextmanager
-def captured_signals():
-    """The presence signals sent inside the block, as (name, payload with the event's id)."""
-    sent = []
-    receivers = []
-    for signal in (domain_events.checkin_created, domain_events.checkin_updated, domain_events.checkin_removed):
-        def receiver(sender, _name=signal.name, **payload):
-            sent.append((_name, {**payload, "event": payload["event"].id}))
-        signal.connect(receiver)
-        receivers.append((signal, receiver))
-    try:
-        yield sent
-    finally:
-        for signal, receiver in receivers:
-            signal.disconnect(receiver)
+PRESENCE = (domain_events.checkin_created, domain_events.checkin_updated, domain_events.checkin_removed)
+
+
+def _with_event_id(heard):
+    """The presence signals heard, each payload naming its event by id."""
+    return [(name, {**payload, "event": payload["event"].id}) for name, payload in heard]
 
 
 def _rows(app, model, *where) -> int:
@@ -204,7 +195,7 @@ def test_the_ttl_comes_from_the_config(app, people, summit):
 
 
 def test_presence_signals_carry_the_public_view_only(app, people, summit):
-    with app.app_context(), captured_signals() as sent:
+    with app.app_context(), announced(*PRESENCE) as heard:
         member = db.session.merge(people.member)
         presence.do_check_in(member, summit.id, {"code": summit.checkin_code, "zone": "Expo", **at(30, 30)})
         presence.do_update_checkin(member, summit.id, {"zone": "Main hall"})
@@ -212,6 +203,7 @@ def test_presence_signals_carry_the_public_view_only(app, people, summit):
         presence.do_update_checkin(member, summit.id, at(300, 300))  # a move to another cell
         presence.do_check_out(member, summit.id)
         presence.do_check_out(member, summit.id)
+    sent = _with_event_id(heard)
     assert [name for name, _ in sent] == ["checkin.created", "checkin.updated", "checkin.updated", "checkin.removed"]
     for _, payload in sent:
         assert set(payload) == {"event", "attendee"} and payload["event"] == summit.id
@@ -222,7 +214,7 @@ def test_presence_signals_carry_the_public_view_only(app, people, summit):
 
 
 def test_hidden_attendees_send_no_signal_and_counted_ones_send_no_name(app, people, summit):
-    with app.app_context(), captured_signals() as sent:
+    with app.app_context(), announced(*PRESENCE) as sent:
         hidden, counted = db.session.merge(people.member), db.session.merge(people.outsider)
         presence.do_check_in(hidden, summit.id, {"code": summit.checkin_code, "visibility": "hidden", "zone": "Expo"})
         presence.do_update_checkin(hidden, summit.id, {"zone": "Main hall"})
@@ -239,14 +231,14 @@ def test_hidden_attendees_send_no_signal_and_counted_ones_send_no_name(app, peop
 
 
 def test_a_location_of_none_keeps_the_zone_out_of_signals(app, people, summit):
-    with app.app_context(), captured_signals() as sent:
+    with app.app_context(), announced(*PRESENCE) as sent:
         presence.do_check_in(db.session.merge(people.member), summit.id,
                              {"code": summit.checkin_code, "zone": "Expo", "location": "none"})
     assert sent[0][1]["attendee"]["zone"] is None
 
 
 def test_nothing_is_announced_for_a_refused_check_in(app, people, summit):
-    with app.app_context(), captured_signals() as sent, pytest.raises(ValidationFailed):
+    with app.app_context(), announced(*PRESENCE) as sent, pytest.raises(ValidationFailed):
         presence.do_check_in(db.session.merge(people.member), summit.id, {"code": "wrong"})
     assert sent == []
 
@@ -257,24 +249,16 @@ def test_nothing_is_announced_for_a_refused_check_in(app, people, summit):
 def test_a_check_in_spike_loses_none(app, make, is_postgres):
     if not is_postgres:
         pytest.skip("concurrency is exercised on PostgreSQL")
-    from concurrent.futures import ThreadPoolExecutor
-
     event = make(make_event, fence=VENUE)
     org = make(make_organization)
     users = make(lambda: [make_user(organization=db.session.merge(org)) for _ in range(30)])
 
     def check_in(user_id):
-        with app.app_context():
-            try:
-                user = db.session.get(type(users[0]), user_id)
-                return presence.do_check_in(user, event.id, {"code": event.checkin_code})[1]
-            finally:
-                db.session.remove()
+        return presence.do_check_in(db.session.get(type(users[0]), user_id), event.id, {"code": event.checkin_code})[1]
 
     # Every member twice at once, and one member many times at once.
     attempts = [u.id for u in users] * 2 + [users[0].id] * 10
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        arrivals = list(pool.map(check_in, attempts))
+    arrivals = at_once(app, check_in, attempts)
     assert arrivals.count(True) == len(users)
     assert _rows(app, Checkin, Checkin.event_id == event.id) == len(users)
 

@@ -1,6 +1,4 @@
 """The ideas board: posting, exact votes, official answers, merges, finding ideas, on the web."""
-import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -10,7 +8,7 @@ from community import events
 from community.accounts.models import User
 from community.database import db, utcnow
 from community.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from community.ideas import services
+from community.ideas import merging, services
 from community.ideas.models import Idea, IdeaOrganization, IdeaVote
 from community.notifications.models import Notification
 from community.threads import services as threads
@@ -18,6 +16,7 @@ from community.threads.models import Category, Post, Thread
 
 from .conftest import page_queries
 from .factories import make_category, make_organization, make_post, make_user
+from .helpers import announced, at_once
 
 
 def act(app, user, service, *args, **kwargs):
@@ -53,23 +52,6 @@ def load(app, idea_id) -> dict:
                  "voters": sorted(db.session.scalars(select(IdeaVote.user_id).where(IdeaVote.idea_id == idea_id)))}
         db.session.remove()
         return state
-
-
-@contextmanager
-def announced(*signals):
-    """The (signal name, payload) pairs delivered while the block runs."""
-    heard = []
-    receivers = []
-    for signal in signals:
-        def receive(sender, _name=signal.name, **payload):
-            heard.append((_name, payload))
-        receivers.append(receive)
-        signal.connect(receive)
-    try:
-        yield heard
-    finally:
-        for signal, receive in zip(signals, receivers, strict=True):
-            signal.disconnect(receive)
 
 
 @pytest.fixture
@@ -188,29 +170,6 @@ def test_closed_ideas_take_no_votes_nor_withdrawals(app, people, status):
     assert load(app, idea["id"])["vote_count"] == 1
 
 
-def _at_once(app, count, action):
-    """Run `action(i)` in `count` threads, each with its own app context, released together."""
-    barrier = threading.Barrier(count)
-    failures = []
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                action(i)
-            except Exception as error:  # noqa: BLE001 - reported below, with the others
-                failures.append(error)
-            finally:
-                db.session.remove()
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert failures == []
-
-
 def test_simultaneous_votes_are_exact(app, make, people, is_postgres):
     if not is_postgres:
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
@@ -218,19 +177,20 @@ def test_simultaneous_votes_are_exact(app, make, people, is_postgres):
     voters = make(lambda: [make_user(organization=organizations[i % 4]) for i in range(12)])
     idea = post_idea(app, people.moderator)  # staff: counts a vote, no organization
 
-    _at_once(app, len(voters),
-             lambda i: services.do_vote(db.session.get(User, voters[i].id), idea["id"], True))
+    at_once(app, lambda voter_id: services.do_vote(db.session.get(User, voter_id), idea["id"], True),
+            [voter.id for voter in voters])
     state = load(app, idea["id"])
     assert (state["vote_count"], state["voter_org_count"]) == (13, 4)
     assert len(state["voters"]) == 13
 
-    _at_once(app, 10, lambda i: services.do_vote(db.session.get(User, people.member.id), idea["id"], True))
+    at_once(app, lambda voter_id: services.do_vote(db.session.get(User, voter_id), idea["id"], True),
+            [people.member.id] * 10)
     state = load(app, idea["id"])
     assert (state["vote_count"], state["voter_org_count"]) == (14, 5)
     assert state["voters"].count(people.member.id) == 1
 
-    _at_once(app, len(voters),
-             lambda i: services.do_vote(db.session.get(User, voters[i].id), idea["id"], False))
+    at_once(app, lambda voter_id: services.do_vote(db.session.get(User, voter_id), idea["id"], False),
+            [voter.id for voter in voters])
     state = load(app, idea["id"])
     assert (state["vote_count"], state["voter_org_count"], state["organizations"]) == (2, 1, [people.acme.id])
 
@@ -305,7 +265,7 @@ def test_a_merge_moves_votes_once_per_member_tells_voters_and_unmerge_restores_a
                                      "We need this too"))
     before = {idea["id"]: load(app, idea["id"]) for idea in duplicates}
 
-    merged = act(app, people.moderator, services.do_merge, duplicate["id"], str(original["id"]))
+    merged = act(app, people.moderator, merging.do_merge, duplicate["id"], str(original["id"]))
     assert (merged["status"], merged["merged_into_id"]) == ("merged", original["id"])
     target = load(app, original["id"])
     # member, customers 0 and 1 were there; outsider and customer 2 come over; customer 1 counts once.
@@ -323,7 +283,7 @@ def test_a_merge_moves_votes_once_per_member_tells_voters_and_unmerge_restores_a
         act(app, customers[3], services.do_vote, duplicate["id"], True)
     assert original["id"] not in [i.id for i in act(app, people.member, services.list_ideas, status="merged").items]
 
-    restored = act(app, people.moderator, services.do_unmerge, duplicate["id"])
+    restored = act(app, people.moderator, merging.do_unmerge, duplicate["id"])
     assert restored["status"] == "open" and restored["merged_into_id"] is None
     for idea_id, state in before.items():
         after = load(app, idea_id)
@@ -335,20 +295,20 @@ def test_merge_rules(app, people, duplicates, make):
     original, duplicate = duplicates
     third = post_idea(app, people.member, title="A third idea")
     with pytest.raises(Forbidden):
-        act(app, people.member, services.do_merge, duplicate["id"], original["id"])
+        act(app, people.member, merging.do_merge, duplicate["id"], original["id"])
     for into in (duplicate["id"], "soon", None, 0):
         with pytest.raises(ValidationFailed) as failure:
-            act(app, people.admin, services.do_merge, duplicate["id"], into)
+            act(app, people.admin, merging.do_merge, duplicate["id"], into)
         assert "into_id" in failure.value.fields
     with pytest.raises(NotFound):
-        act(app, people.admin, services.do_merge, duplicate["id"], 999999)
+        act(app, people.admin, merging.do_merge, duplicate["id"], 999999)
     with pytest.raises(Conflict) as refused:
-        act(app, people.admin, services.do_unmerge, duplicate["id"])
+        act(app, people.admin, merging.do_unmerge, duplicate["id"])
     assert refused.value.code == "idea_not_merged"
 
-    act(app, people.admin, services.do_merge, duplicate["id"], original["id"])
-    for attempt in (lambda: act(app, people.admin, services.do_merge, third["id"], duplicate["id"]),
-                    lambda: act(app, people.admin, services.do_merge, duplicate["id"], third["id"]),
+    act(app, people.admin, merging.do_merge, duplicate["id"], original["id"])
+    for attempt in (lambda: act(app, people.admin, merging.do_merge, third["id"], duplicate["id"]),
+                    lambda: act(app, people.admin, merging.do_merge, duplicate["id"], third["id"]),
                     lambda: act(app, people.admin, services.do_change_status, duplicate["id"], "open", "back")):
         with pytest.raises(Conflict) as refused:
             attempt()
@@ -356,14 +316,14 @@ def test_merge_rules(app, people, duplicates, make):
 
     # A chain: the target merged in turn must be unmerged first, then everything unwinds.
     before = load(app, third["id"])
-    act(app, people.admin, services.do_merge, original["id"], third["id"])
+    act(app, people.admin, merging.do_merge, original["id"], third["id"])
     assert load(app, third["id"])["vote_count"] == 5  # the member voted for both: counted once
     with pytest.raises(Conflict):
-        act(app, people.admin, services.do_unmerge, duplicate["id"])
+        act(app, people.admin, merging.do_unmerge, duplicate["id"])
     comments_of_third = [p.thread_id for p in act(app, people.admin, services.list_comments, third["id"]).items]
     assert {original["thread_id"], duplicate["thread_id"]} <= set(comments_of_third)
-    act(app, people.admin, services.do_unmerge, original["id"])
-    act(app, people.admin, services.do_unmerge, duplicate["id"])
+    act(app, people.admin, merging.do_unmerge, original["id"])
+    act(app, people.admin, merging.do_unmerge, duplicate["id"])
     assert load(app, third["id"])["voters"] == before["voters"]
     assert load(app, original["id"])["vote_count"] == 3 and load(app, duplicate["id"])["vote_count"] == 3
 

@@ -27,6 +27,8 @@ CANARIES = {
     "zqnote": "another member's notification",
     "zqdevice": "another member's device session",
     "zqattendee": "a hidden attendee",
+    "zqtier": "an organization's tier (the vendor's view of the account)",
+    "zqcrm": "an organization's CRM id",
     "zqcontact": "another member's note on a contact they saved",
 }
 # Who may see each canary somewhere (the outsider wrote the hidden reply and owns the note and device).
@@ -34,6 +36,7 @@ VISIBLE_TO = {
     "zqstaffcat": {"admin"}, "zqstaffthread": {"admin"}, "zqstaffpost": {"admin"},
     "zqdeletedpost": {"admin"}, "zqhiddenpost": {"admin", "outsider"}, "zqdeletedthread": {"admin"},
     "zqnote": {"outsider"}, "zqdevice": {"outsider"}, "zqattendee": set(),
+    "zqtier": {"admin"}, "zqcrm": {"admin"},
     "zqcontact": {"outsider"},
 }
 # A member's name is on their profile for everyone: the hidden attendee's canary is checked on
@@ -62,6 +65,8 @@ def world(make, people, api_as):
         gone.deleted_at = utcnow()
         notify([db.session.merge(people.outsider)], "reply", actor=db.session.merge(people.member),
                text="zqnote: Mia replied", thread=open_thread)
+        acme = db.session.merge(people.acme)
+        acme.tier, acme.crm_id, acme.weight = "Gold zqtier", "zqcrm-1", 987654.5
         event = make_event()
         attendee = make_user(email="ghost@acme.test", display_name="Ghost zqattendee")
         db.session.add(Checkin(event_id=event.id, user_id=attendee.id, visibility=Visibility.HIDDEN))
@@ -79,6 +84,7 @@ def world(make, people, api_as):
 
 def _ids(app):
     """Every id of every kind in the world, to put into each route."""
+    from community.accounts.models import Organization
     from community.gatherings.models import Event
     from community.ideas.models import Idea
     from community.notifications.models import Notification
@@ -88,7 +94,7 @@ def _ids(app):
         pools = {name: list(db.session.scalars(select(model.id))) for name, model in (
             ("thread_id", Thread), ("post_id", Post), ("category_id", Category), ("user_id", User),
             ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification),
-            ("session_id", AgendaSession))}
+            ("session_id", AgendaSession), ("organization_id", Organization))}
     return pools
 
 

@@ -14,6 +14,7 @@ from community.threads.models import Post, PostRevision, Thread
 
 from .conftest import assert_error, count_queries
 from .factories import make_category, make_category_moderator, make_flag, make_post, make_thread, make_user
+from .helpers import announced
 
 NEXT_WEEK = (datetime.now(UTC) + timedelta(days=7)).isoformat()
 
@@ -57,18 +58,10 @@ def test_a_member_flags_a_post_once(app, people, reply, api_as):
 
 
 def test_flagging_announces_to_staff_after_commit(app, people, reply, login_as):
-    received = []
-
-    def on_flag(sender, flag, post):
-        received.append((flag.user_id, post.id))
-
-    events.flag_created.connect(on_flag)
-    try:
+    with announced(events.flag_created) as heard:
         assert login_as(people.member).post(f"/p/{reply.id}/flag", {"reason": "spam"}).status_code == 302
         assert login_as(people.member).post(f"/p/{reply.id}/flag", {"reason": "spam"}).status_code == 409
-    finally:
-        events.flag_created.disconnect(on_flag)
-    assert received == [(people.member.id, reply.id)]
+    assert [(payload["flag"].user_id, payload["post"].id) for _, payload in heard] == [(people.member.id, reply.id)]
 
 
 def test_enough_flags_hide_a_post_until_reviewed(app, people, reply, make, api_as):

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, db, utcnow
@@ -18,7 +18,12 @@ class Role(StrEnum):
 
 
 class Organization(db.Model):
-    """A customer company. `name_key` makes names unique regardless of case."""
+    """A customer company (an account). `name_key` makes names unique regardless of case.
+
+    `tier`, `weight`, `crm_id` and the account owner are the vendor's own view of the account,
+    for staff only: `weight` (a number >= 0, e.g. ARR in thousands or a tier's factor) weighs the
+    organization's demand for ideas and must never reach members.
+    """
 
     __tablename__ = "organizations"
 
@@ -26,6 +31,14 @@ class Organization(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     name_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    tier: Mapped[str] = mapped_column(String(40), default="")
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    crm_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    # users refer to organizations and this to users: the constraint is added after both tables.
+    account_owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True))
+
+    account_owner: Mapped["User | None"] = relationship(foreign_keys=[account_owner_id], lazy="raise")
 
     domain_rows: Mapped[list["OrganizationDomain"]] = relationship(
         cascade="all, delete-orphan", order_by="OrganizationDomain.domain")
@@ -83,7 +96,7 @@ class User(UserMixin, db.Model):
     # votes keep an author, and nothing can sign in as it.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    organization: Mapped[Organization | None] = relationship(lazy="joined")
+    organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id], lazy="joined")
     interest_rows: Mapped[list["UserInterest"]] = relationship(
         cascade="all, delete-orphan", order_by="UserInterest.tag"
     )
@@ -155,19 +168,27 @@ class Invitation(db.Model):
 Index("ix_invitations_pending", Invitation.accepted_at, Invitation.id)
 
 
-class DeviceSession(db.Model):
-    """One signed-in device of the API: its refresh tokens form one family.
+class SessionKind(StrEnum):
+    WEB = "web"  # a browser signed in on the web pages: its signed cookie names the session
+    DEVICE = "device"  # an app signed in through the API: its refresh tokens form one family
 
-    Only the current refresh token's id is valid; presenting an older one means it was
-    stolen or replayed, and the whole family is revoked.
+
+class DeviceSession(db.Model):
+    """One signed-in browser or app of a member, revocable on its own.
+
+    A device session's refresh tokens form one family: only the current refresh token's id is
+    valid; presenting an older one means it was stolen or replayed, and the whole family is
+    revoked. A web session has no refresh token: the cookie carries its id, and the cookie is
+    worthless once the session is revoked, however it was kept.
     """
 
     __tablename__ = "device_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default=SessionKind.DEVICE, server_default=SessionKind.DEVICE)
     device_name: Mapped[str] = mapped_column(String(100), default="")
-    refresh_jti: Mapped[str] = mapped_column(String(64))
+    refresh_jti: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,6 +16,8 @@ from ..database import db, utcnow
 from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..moderation import audit
 from ..tags import check_tags
+from ..validation import check_choice, check_text
+from . import device_sessions
 from .models import Invitation, Organization, OrganizationDomain, Role, User, UserInterest
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -58,30 +60,15 @@ def check_password(password: str | None) -> str:
 
 
 def check_display_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationFailed({"display_name": "Enter your name."})
-    if len(name) > 80:
-        raise ValidationFailed({"display_name": "Use at most 80 characters."})
-    return name
+    return check_text("display_name", name, max_length=80, required=True, missing="Enter your name.")
 
 
 def check_role(role: str | None) -> str:
-    try:
-        return Role(role or Role.MEMBER).value
-    except ValueError:
-        raise ValidationFailed({"role": "Choose member, moderator or admin."}) from None
+    return check_choice("role", role, Role, default=Role.MEMBER)
 
 
 def check_interests(interests) -> list[str]:
     return check_tags(interests, field="interests", label="interest", max_count=MAX_INTERESTS)
-
-
-def _check_text(field: str, value: str | None, max_length: int) -> str:
-    value = (value or "").strip()
-    if len(value) > max_length:
-        raise ValidationFailed({field: f"Use at most {max_length} characters."})
-    return value
 
 
 def handle_base(display_name: str) -> str:
@@ -183,6 +170,14 @@ def find_organization_by_email(email: str) -> Organization | None:
 def do_set_organization_domains(actor: Actor, organization: Organization, domains) -> Organization:
     """Replace the organization's email domains; audit-logged. `actor` SYSTEM is the operator at
     the command line. A domain of another organization is refused: it belongs to one only."""
+    set_organization_domains(actor, organization, domains)
+    events.commit()
+    return organization
+
+
+def set_organization_domains(actor: User | None, organization: Organization, domains) -> bool:
+    """`do_set_organization_domains` inside the caller's transaction (an account's other settings
+    change with it, an import changes many): returns whether the domains changed."""
     if not permissions.can_edit_organization(actor):
         raise Forbidden("Only admins change an organization's domains.")
     domains = check_domains(domains)
@@ -203,8 +198,7 @@ def do_set_organization_domains(actor: Actor, organization: Organization, domain
     if before != domains:
         audit.record(actor, "organization.domains", "organization", organization.id,
                      before={"domains": before}, after={"domains": domains})
-    events.commit()
-    return organization
+    return before != domains
 
 
 # Users
@@ -257,8 +251,26 @@ def do_create_admin(email: str, password: str, display_name: str | None = None) 
         db.session.add(user)
     user.role = Role.ADMIN
     user.password_hash = generate_password_hash(password)
+    if user.id is not None:
+        device_sessions.end_all_sessions(user.id)  # a reset password signs the old one's holders out
     events.commit()
     return user
+
+
+def do_change_password(actor: User, current_password: str | None, new_password: str | None,
+                       keep_session_id: int | None) -> User:
+    """Set a new password; every other browser and app of the actor is signed out at once, and
+    the session asking (`keep_session_id`) stays signed in."""
+    if not check_password_hash(actor.password_hash, current_password or ""):
+        raise ValidationFailed({"current_password": "That is not your current password."})
+    try:
+        password = check_password(new_password)
+    except ValidationFailed as failure:
+        raise ValidationFailed({"new_password": failure.fields["password"]}) from None
+    actor.password_hash = generate_password_hash(password)
+    device_sessions.end_all_sessions(actor.id, keep_session_id=keep_session_id)
+    events.commit()
+    return actor
 
 
 def authenticate(email: str | None, password: str | None) -> User:
@@ -299,8 +311,8 @@ def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio
         raise Forbidden("You can only edit your own profile.")
     values = check_fields(
         display_name=(check_display_name, display_name),
-        job_title=(lambda v: _check_text("job_title", v, 120), job_title),
-        bio=(lambda v: _check_text("bio", v, 2000), bio),
+        job_title=(lambda v: check_text("job_title", v, max_length=120), job_title),
+        bio=(lambda v: check_text("bio", v, max_length=2000, multiline=True), bio),
         interests=(check_interests, interests),
     )
     user.display_name = values["display_name"]

@@ -13,7 +13,8 @@ from ..actors import Actor, is_system
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed, check_fields
 from ..pagination import Keyset, Page, check_limit
-from .checks import check_moment, check_number, check_text, check_timezone
+from ..validation import check_number, check_text
+from .checks import check_moment, check_timezone
 from .codes import new_code
 from .models import Event, EventZone, Registration
 

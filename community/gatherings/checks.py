@@ -1,35 +1,10 @@
-"""Checks shared by the event modules: text, numbers, choices, moments in the event's zone, zones."""
+"""Checks shared by the event modules: moments in the event's zone, zones, whether it is on
+(text, numbers and choices: `community.validation`)."""
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import Conflict, ValidationFailed
 from .models import Event, EventZone
-
-
-def check_text(name: str, value, *, max_length: int, required: bool = False, multiline: bool = False) -> str:
-    if not isinstance(value, str | None):
-        raise ValidationFailed({name: "Must be text."})
-    value = (value or "").strip() if multiline else " ".join((value or "").split())
-    if required and not value:
-        raise ValidationFailed({name: "Required."})
-    if len(value) > max_length:
-        raise ValidationFailed({name: f"Use at most {max_length} characters."})
-    return value
-
-
-def check_number(name: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationFailed({name: "Must be a number."})
-    if not low <= value <= high:
-        raise ValidationFailed({name: f"Must be between {low:g} and {high:g}."})
-    return float(value)
-
-
-def check_choice(name: str, value, choices: type) -> str:
-    try:
-        return choices(value).value
-    except ValueError:
-        raise ValidationFailed({name: "Choose one of: " + ", ".join(c.value for c in choices) + "."}) from None
 
 
 def check_timezone(name: str | None) -> str:

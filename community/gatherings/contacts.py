@@ -18,8 +18,8 @@ from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, NotFound, ValidationFailed, check_fields
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
+from ..validation import check_choice, check_text
 from .calendar import access_event
-from .checks import check_choice, check_text
 from .codes import normalize_code
 from .models import Checkin, Contact, ContactExchange, ContactStatus, Event, Participant, Registration
 from .presence import is_present

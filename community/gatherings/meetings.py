@@ -13,8 +13,9 @@ from ..jobs import periodic
 from ..jobs.registry import crontab
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
+from ..validation import check_text
 from .calendar import access_event
-from .checks import check_event_is_on, check_text, check_zone
+from .checks import check_event_is_on, check_zone
 from .models import Event, MeetingRequest, MeetingStatus
 from .people import access_attendee
 from .presence import is_present, own_checkin

@@ -13,9 +13,10 @@ from .. import events, permissions
 from ..accounts.models import User
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, ValidationFailed, check_fields
+from ..validation import check_choice, check_number
 from . import geo
 from .calendar import access_event
-from .checks import check_choice, check_event_is_on, check_number, check_zone
+from .checks import check_event_is_on, check_zone
 from .codes import same_code
 from .models import Checkin, Event, LocationSharing, Visibility, WhoMayAsk
 

@@ -26,6 +26,19 @@ CLOSED_STATUSES = frozenset({IdeaStatus.SHIPPED, IdeaStatus.DECLINED, IdeaStatus
 ANSWER_STATUSES = tuple(status for status in IdeaStatus if status != IdeaStatus.MERGED)
 
 
+class Importance(StrEnum):
+    """How badly a voter needs an idea; an organization needs it as badly as its most urgent voter."""
+
+    NICE_TO_HAVE = "nice_to_have"
+    IMPORTANT = "important"
+    CRITICAL = "critical"
+
+
+# What an organization's weight is multiplied by in an idea's demand, by its most urgent voter's
+# importance: one critical account counts like two that find it important, four that would like it.
+IMPORTANCE_FACTORS = {Importance.NICE_TO_HAVE: 1, Importance.IMPORTANT: 2, Importance.CRITICAL: 4}
+
+
 @dataclass(frozen=True)
 class OfficialAnswer:
     """The vendor's latest answer, shown marked as official."""
@@ -42,8 +55,9 @@ class Idea(db.Model):
     comments are that thread's later posts, so threads' rules (visibility, editing, moderation)
     apply unchanged.
 
-    `vote_count`, `voter_org_count` and `trending_score` are kept by the services in SQL, one
-    atomic update per vote, so lists never count rows.
+    `vote_count`, `voter_org_count`, `trending_score` and `demand_score` are kept by the services
+    in SQL, one atomic update per vote, so lists never count rows. `demand_score` is the sum over
+    the organizations that want the idea of their weight times their importance factor (staff only).
     """
 
     __tablename__ = "ideas"
@@ -56,6 +70,7 @@ class Idea(db.Model):
     vote_count: Mapped[int] = mapped_column(Integer, default=0)
     voter_org_count: Mapped[int] = mapped_column(Integer, default=0)
     trending_score: Mapped[float] = mapped_column(Float, default=0.0)
+    demand_score: Mapped[float] = mapped_column(Float, default=0.0)
     answer_note: Mapped[str | None] = mapped_column(Text)
     answer_html: Mapped[str | None] = mapped_column(Text)
     answer_status: Mapped[str | None] = mapped_column(String(20))
@@ -72,6 +87,8 @@ class Idea(db.Model):
 
     # Set by the ideas services for the viewer who asked (see services.for_viewer); never stored.
     has_voted = False
+    my_importance = None  # the viewer's vote's importance
+    vote_cast_by = None  # the staff member who added the viewer's vote for them, if one did
     subscription = None  # "watch", "mute" or None
 
     @property
@@ -112,6 +129,10 @@ Index("ix_ideas_trending", Idea.trending_score, Idea.id)
 Index("ix_ideas_status_new", Idea.status, Idea.id)
 Index("ix_ideas_status_top", Idea.status, Idea.vote_count, Idea.id)
 Index("ix_ideas_status_trending", Idea.status, Idea.trending_score, Idea.id)
+Index("ix_ideas_organizations", Idea.voter_org_count, Idea.id)
+Index("ix_ideas_demand", Idea.demand_score, Idea.id)
+Index("ix_ideas_status_organizations", Idea.status, Idea.voter_org_count, Idea.id)
+Index("ix_ideas_status_demand", Idea.status, Idea.demand_score, Idea.id)
 Index("ix_ideas_status_changed", Idea.status, Idea.status_changed_at, Idea.id)  # the changelog
 Index("ix_ideas_merged_into", Idea.merged_into_id)
 
@@ -128,7 +149,8 @@ Index("ix_idea_tags_tag", IdeaTag.tag, IdeaTag.idea_id)
 
 class IdeaVote(db.Model):
     """One member's vote. `organization_id` is the voter's customer organization when they voted
-    (none for staff: the vendor is not a customer), so withdrawing it later untallies the same one."""
+    (none for staff: the vendor is not a customer), so withdrawing it later untallies the same one.
+    `cast_by_id` is the staff member who added it on the member's behalf (after a call, say)."""
 
     __tablename__ = "idea_votes"
     __table_args__ = (UniqueConstraint("idea_id", "user_id"),)
@@ -137,6 +159,8 @@ class IdeaVote(db.Model):
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    importance: Mapped[str] = mapped_column(String(16), default=Importance.NICE_TO_HAVE)
+    cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -144,7 +168,9 @@ Index("ix_idea_votes_user", IdeaVote.user_id, IdeaVote.idea_id)
 
 
 class IdeaOrganization(db.Model):
-    """How many voters of an idea belong to one customer organization.
+    """How many voters of an idea belong to one customer organization, and how many of them find
+    it important or critical (the rest would like it): the organization's importance is its most
+    urgent voter's.
 
     Upserted on each vote: the row lock makes "is this the organization's first voter?" exact
     under concurrency, which a count over the votes inside the same statement would not be.
@@ -155,6 +181,17 @@ class IdeaOrganization(db.Model):
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     voters: Mapped[int] = mapped_column(Integer, default=0)
+    important_voters: Mapped[int] = mapped_column(Integer, default=0)
+    critical_voters: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def importance(self) -> str:
+        if self.critical_voters > 0:
+            return Importance.CRITICAL
+        return Importance.IMPORTANT if self.important_voters > 0 else Importance.NICE_TO_HAVE
+
+
+Index("ix_idea_organizations_organization", IdeaOrganization.organization_id, IdeaOrganization.idea_id)
 
 
 class IdeaMerge(db.Model):

@@ -2,14 +2,15 @@
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import rate_limits
+from .. import permissions, rate_limits
 from ..errors import ValidationFailed
 from ..extensions import limiter
+from ..pagination import MAX_LIMIT
 from ..threads import services as threads
 from ..threads.views import SUBSCRIPTION_FLASHES
 from ..web import safe_next_url, signed_in_user_key
-from . import services
-from .models import ANSWER_STATUSES, IdeaStatus
+from . import merging, services
+from .models import ANSWER_STATUSES, IdeaStatus, Importance
 
 bp = Blueprint("ideas", __name__)
 
@@ -17,6 +18,11 @@ bp = Blueprint("ideas", __name__)
 @bp.app_template_filter("idea_status")
 def _idea_status(status: str) -> str:
     return services.status_label(status)
+
+
+@bp.app_template_filter("importance")
+def _importance(importance: str) -> str:
+    return services.importance_label(importance)
 
 
 def _list_args() -> dict:
@@ -29,7 +35,7 @@ def index():
     page = services.list_ideas(current_user, **args, cursor=request.args.get("cursor"),
                                limit=request.args.get("limit"))
     return render_template("ideas/index.html", page=page, args=args, sort=args["sort"] or "top",
-                           sorts=services.IDEA_SORTS, statuses=list(IdeaStatus))
+                           sorts=services.sorts_for(current_user), statuses=list(IdeaStatus))
 
 
 @bp.route("/ideas/new", methods=["GET", "POST"])
@@ -53,9 +59,11 @@ def _render_idea(idea_id: int, errors: dict | None = None, form=None, status: in
     comments = services.list_comments(current_user, idea.id, cursor=request.args.get("cursor"),
                                       limit=request.args.get("limit"))
     merged_into = services.access_idea(current_user, idea.merged_into_id) if idea.merged_into_id else None
+    demand = (services.list_demand(current_user, idea.id, limit=MAX_LIMIT)
+              if permissions.can_see_demand(current_user) else None)
     return render_template("ideas/idea.html", idea=idea, comments=comments, merged_into=merged_into,
-                           answer_statuses=ANSWER_STATUSES,
-                           errors=errors or {}, form=form or {}), status
+                           answer_statuses=ANSWER_STATUSES, demand=demand,
+                           importances=list(Importance), errors=errors or {}, form=form or {}), status
 
 
 @bp.get("/ideas/<int:idea_id>")
@@ -80,12 +88,37 @@ def idea_of_thread(thread_id: int):
 @limiter.limit(rate_limits.VOTE, key_func=signed_in_user_key)
 @limiter.limit(rate_limits.VOTE)
 def vote(idea_id: int):
-    """The vote button: a plain form, which static/ideas.js submits with fetch asking for JSON."""
-    state = services.do_vote(current_user, idea_id, request.form.get("vote") != "0")
+    """The vote button: a plain form, which static/ideas.js submits with fetch asking for JSON.
+    The idea page's importance choice posts here too."""
+    state = services.do_vote(current_user, idea_id, request.form.get("vote") != "0",
+                             request.form.get("importance") or None)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(vote_count=state.vote_count, voter_org_count=state.voter_org_count,
                        has_voted=state.has_voted)
     return redirect(safe_next_url(request.form.get("next"), url_for("ideas.idea", idea_id=idea_id)))
+
+
+PROXY_VOTE_FLASHES = {
+    "added": "Vote added for {name}: they are told, and it is in the audit log.",
+    "importance": "{name} had voted already: the importance of their vote is changed, and they are told.",
+    "removed": "Vote of {name} withdrawn: they are told, and it is in the audit log.",
+    None: "Nothing to change: {name}'s vote was already so.",
+}
+
+
+@bp.post("/ideas/<int:idea_id>/votes")
+@limiter.limit(rate_limits.VOTE, key_func=signed_in_user_key)
+def vote_for(idea_id: int):
+    """Staff add or withdraw a customer's vote on their behalf, naming them by email or @handle."""
+    voted = request.form.get("vote") != "0"
+    try:
+        member = services.find_member(request.form.get("member"))
+        state = services.do_vote_for(current_user, idea_id, member.id, voted, request.form.get("importance") or None,
+                                     request.form.get("reason"))
+    except ValidationFailed as failure:
+        return _render_idea(idea_id, failure.fields, request.form, 422)
+    flash(PROXY_VOTE_FLASHES[state.change].format(name=member.display_name), "success")
+    return redirect(url_for("ideas.idea", idea_id=idea_id))
 
 
 @bp.post("/ideas/<int:idea_id>/comment")
@@ -114,7 +147,7 @@ def change_status(idea_id: int):
 @bp.post("/ideas/<int:idea_id>/merge")
 def merge(idea_id: int):
     try:
-        services.do_merge(current_user, idea_id, request.form.get("into_id"))
+        merging.do_merge(current_user, idea_id, request.form.get("into_id"))
     except ValidationFailed as failure:
         return _render_idea(idea_id, failure.fields, request.form, 422)
     flash("Merged: the votes moved over and the voters are told where.", "success")
@@ -123,7 +156,7 @@ def merge(idea_id: int):
 
 @bp.post("/ideas/<int:idea_id>/unmerge")
 def unmerge(idea_id: int):
-    services.do_unmerge(current_user, idea_id)
+    merging.do_unmerge(current_user, idea_id)
     flash("Unmerged: both ideas are as they were before the merge.", "success")
     return redirect(url_for("ideas.idea", idea_id=idea_id))
 

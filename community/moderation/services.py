@@ -11,14 +11,16 @@ from sqlalchemy.orm import joinedload
 from .. import events, permissions
 from ..accounts import device_sessions
 from ..accounts import services as accounts
-from ..accounts.models import DeviceSession, User
+from ..accounts.models import User
 from ..actors import SYSTEM, Actor, person
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
+from ..threads import reactions
 from ..threads import services as threads
 from ..threads.models import Post, Thread
+from ..validation import check_choice, check_text
 from . import audit
 from .models import AuditEntry, CategoryModerator, Flag, FlagReason, Resolution
 
@@ -33,26 +35,15 @@ AUTO_HIDE_REASON = "Hidden automatically after flags from {count} members, until
 
 
 def check_reason(reason: str | None, *, required: bool = True, name: str = "reason") -> str:
-    reason = " ".join((reason or "").split())
-    if required and not reason:
-        raise ValidationFailed({name: "Give a reason."})
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed({name: f"Use at most {MAX_REASON} characters."})
-    return reason
+    return check_text(name, reason, max_length=MAX_REASON, required=required, missing="Give a reason.")
 
 
 def check_flag_reason(reason: str | None) -> str:
-    try:
-        return FlagReason(reason).value
-    except ValueError:
-        raise ValidationFailed({"reason": "Choose spam, off_topic, abusive or other."}) from None
+    return check_choice("reason", reason, FlagReason)
 
 
 def check_resolution(action: str | None) -> str:
-    try:
-        return Resolution(action).value
-    except ValueError:
-        raise ValidationFailed({"action": "Choose hide or dismiss."}) from None
+    return check_choice("action", action, Resolution)
 
 
 def check_until(until: datetime | date | str | None) -> datetime:
@@ -201,6 +192,7 @@ def list_flag_queue(actor: User, *, cursor: str | None = None, limit=None) -> Pa
     for flag in db.session.scalars(select(Flag).where(Flag.post_id.in_(list(by_post)), Flag.resolved_at.is_(None))
                                    .order_by(Flag.id)):
         by_post[flag.post_id].flags.append(flag)
+    reactions.attach(actor, [item.post for item in items])  # the queue shows posts as lists do: one query
     return Page(items, page.next_cursor)
 
 
@@ -269,8 +261,9 @@ def _restrict(actor: User, user_id: int, kind: str, until, reason: str | None) -
     for name, value in values.items():
         setattr(user, name, value)
     if action == "user.suspend":
-        # Every device session ends now: tokens stop working, refresh tokens too, pushes with them.
-        device_sessions.revoke_sessions(DeviceSession.user_id == user.id)
+        # Every web and device session ends now: cookies and tokens stop working, refresh tokens too,
+        # pushes with them.
+        device_sessions.end_all_sessions(user.id)
         events.announce(events.user_suspended, user=user)
     events.commit()
     return user

@@ -1,6 +1,5 @@
 """Categories, threads and posts: every read goes through `access_*`/`list_*`, every write
 through `do_*`, which check the policy, change the data and announce what happened."""
-import re
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -18,6 +17,7 @@ from ..notifications import subscriptions
 from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
 from ..uploads import services as uploads
+from ..validation import check_text
 from . import reading
 from .models import Category, Post, PostRevision, Thread
 
@@ -50,34 +50,14 @@ REVISIONS_KEYSET = Keyset((PostRevision.id,), (int,), lambda r: (r.id,))
 
 # Checks
 
-# Control characters but tab and newlines: PostgreSQL refuses NUL in text, and the search marks
-# its hits with others (search.services.HIT_START), so no stored text may carry them.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _check_no_control_characters(field: str, value: str) -> None:
-    if _CONTROL_CHARACTERS.search(value):
-        raise ValidationFailed({field: "Remove the control characters."})
-
-
 def check_title(title: str | None) -> str:
-    title = " ".join((title or "").split())
-    _check_no_control_characters("title", title)
-    if len(title) < MIN_TITLE_LENGTH:
-        raise ValidationFailed({"title": f"Use at least {MIN_TITLE_LENGTH} characters."})
-    if len(title) > MAX_TITLE_LENGTH:
-        raise ValidationFailed({"title": f"Use at most {MAX_TITLE_LENGTH} characters."})
-    return title
+    return check_text("title", title, min_length=MIN_TITLE_LENGTH, max_length=MAX_TITLE_LENGTH, required=True,
+                      missing=f"Use at least {MIN_TITLE_LENGTH} characters.")
 
 
 def check_body(body: str | None) -> str:
-    body = (body or "").strip()
-    _check_no_control_characters("body", body)
-    if not body:
-        raise ValidationFailed({"body": "Write something."})
-    if len(body) > MAX_BODY_LENGTH:
-        raise ValidationFailed({"body": f"Use at most {MAX_BODY_LENGTH:,} characters."})
-    return body
+    return check_text("body", body, max_length=MAX_BODY_LENGTH, required=True, multiline=True,
+                      missing="Write something.")
 
 
 def check_sort(sort: str | None) -> str:
