@@ -5,6 +5,11 @@ from collections.abc import Mapping
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
 
 # `@handle`: lower case letters, digits and underscores (see accounts.services.handle_base), not
 # inside a word or an email address (`bob@acme.test` mentions nobody), any case when written.
@@ -13,7 +18,7 @@ MENTION = re.compile(r"(?<![\w@.+-])@([A-Za-z0-9_]{2,32})")
 ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "s", "code", "pre", "blockquote",
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "table", "thead", "tbody", "tr", "th", "td", "img",
+    "table", "thead", "tbody", "tr", "th", "td", "img", "span",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -23,7 +28,8 @@ ALLOWED_ATTRIBUTES = {
     "td": {"style"},
     "code": {"class"},
 }
-ALLOWED_CLASSES = {"a": {"mention"}}
+# Syntax colouring marks tokens with Pygments' short class names (`k` keyword, `s2` string…).
+ALLOWED_CLASSES = {"a": {"mention"}, "span": {name for name in STANDARD_TYPES.values() if name}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -62,7 +68,24 @@ def _text(content: str) -> Token:
     return token
 
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
+_FORMATTER = HtmlFormatter(nowrap=True)
+MAX_HIGHLIGHTED = 20_000  # longer blocks stay plain: colouring is done on write, and must stay quick
+
+
+def _highlight(code: str, language: str, attrs: str) -> str:
+    """A fenced block whose language Pygments knows, coloured on the server (no script runs in
+    the page); "" leaves the block to the plain renderer."""
+    if not language or len(code) > MAX_HIGHLIGHTED:
+        return ""
+    try:
+        lexer = get_lexer_by_name(language.strip().lower())
+    except ClassNotFound:
+        return ""
+    return highlight(code, lexer, _FORMATTER)
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True,
+                                      "highlight": _highlight}).enable(
     ["table", "strikethrough"]
 )
 _markdown.core.ruler.push("mentions", _mentions)

@@ -51,3 +51,12 @@ def test_raw_html_is_shown_as_text():
                                  "&#", "x", "`", "*", "\t", "\u200b"]), max_size=40).map("".join))
 def test_no_mix_of_dangerous_pieces_produces_executable_markup(source):
     assert executable_markup(render_markdown(source)) == []
+
+
+def test_code_blocks_with_a_language_are_coloured_on_the_server():
+    html = render_markdown('```python\ndef f():\n    return "<b>"\n```\n\n```\nplain\n```\n\n```unknownlang\nx\n```')
+    assert '<span class="k">def</span>' in html and '<span class="s2">"&lt;b&gt;"</span>' in html
+    assert "<pre><code>plain\n</code></pre>" in html
+    assert '<pre><code class="language-unknownlang">x\n</code></pre>' in html
+    # A span written by hand is still text, and a class outside Pygments' set never survives.
+    assert "&lt;span" in render_markdown('<span class="k">x</span>')

@@ -61,6 +61,12 @@
     });
   }
 
+  // Screen readers hear what arrives (the base page's aria-live region).
+  var announcer = document.getElementById("live-announcer");
+  function announce(text) {
+    if (announcer) { announcer.textContent = text; }
+  }
+
   var kinds = {
     thread: function () {
       function showPost(postId, replace) {
@@ -81,25 +87,36 @@
           }
         });
       }
-      on("post.created", function (event) { showPost(event.post.id, false); });
+      on("post.created", function (event) {
+        showPost(event.post.id, false);
+        announce("New reply from " + ((event.post.author || {}).display_name || "a member") + ".");
+      });
       on("post.reactions_changed", function (event) {
         if (window.roundtableReactions) { window.roundtableReactions.show(event.post_id, event.reactions); }
+        announce("Reactions changed on a post.");
       });
       on("post.updated", function (event) { showPost(event.post.id, true); });
       on("thread.updated", reload);
     },
     idea: function () {
       on("idea.vote_changed", function (event) {
+        announce("Votes now " + event.vote_count + ".");
         root.querySelectorAll("[data-vote-count]").forEach(function (el) { el.textContent = event.vote_count; });
         root.querySelectorAll("[data-org-count]").forEach(function (el) { el.textContent = event.voter_org_count; });
         root.querySelectorAll("[data-org-label]").forEach(function (el) {
           el.textContent = event.voter_org_count === 1 ? "org" : "orgs";
         });
       });
-      on("idea.status_changed", function () { refreshParts(["idea", "official-answer"]); });
+      on("idea.status_changed", function (event) {
+        refreshParts(["idea", "official-answer"]);
+        announce("Status changed to " + String(event.status).replace("_", " ") + ".");
+      });
     },
     event: function () {
-      function refresh() { refreshParts(["attendees", "attendee-counts", "attendee-total"]); }
+      function refresh() {
+        refreshParts(["attendees", "attendee-counts", "attendee-total"]);
+        announce("The attendee list changed.");
+      }
       ["checkin.created", "checkin.updated", "checkin.removed"].forEach(function (type) { on(type, refresh); });
       on("agenda.changed", function () { refreshParts(["agenda"]); });
     },

@@ -9,6 +9,7 @@
     group.querySelectorAll("[data-reaction]").forEach(function (item) {
       var count = counts[item.dataset.reaction] || 0;
       item.querySelector("[data-count]").textContent = count ? String(count) : "";
+      if (item.tagName !== "BUTTON") { item.hidden = !count; }  // shown, not offered: only when chosen
       if (mine && item.tagName === "BUTTON") {
         var chosen = mine.indexOf(item.dataset.reaction) !== -1;
         item.setAttribute("aria-pressed", chosen ? "true" : "false");

@@ -3,7 +3,9 @@ per module, one browser per session and a fresh browser context (cookies, storag
 
 Every page a person opens is watched: a console error, an uncaught exception or a failed
 subresource (a favicon 404 included) fails the test, and `Person.seen(step)` saves a screenshot
-under tests/e2e/screenshots/ (CI keeps that folder as an artifact).
+under tests/e2e/screenshots/ (CI keeps that folder as an artifact) after axe-core (from npm,
+tests/js; injected by the test, never served by the app) found no serious or critical
+accessibility violation on it.
 """
 import os
 import re
@@ -21,13 +23,27 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+AXE = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, plus axe's best practices; what fails a test is a serious or critical finding.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag",
+    values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}});
+  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v =>
+    `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 5).map(n => n.target.join(" ")).join(", ")}`);
+}"""
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")
-def browser():
+def axe_source() -> str:
+    require_service(AXE.exists(), f"axe-core ({AXE}; `npm ci --prefix tests/js`)")
+    return AXE.read_text()
+
+
+@pytest.fixture(scope="session")
+def browser(axe_source):
     require_service(os.path.exists(CHROMIUM), f"Chromium ({CHROMIUM})")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -51,8 +67,9 @@ def site(browser, tmp_path_factory):
 class Person:
     """Someone at their own browser: one context, one tab, every problem on every page recorded."""
 
-    def __init__(self, browser, site: LiveServer, label: str, viewport: str, **context_options):
+    def __init__(self, browser, site: LiveServer, label: str, viewport: str, axe_source: str, **context_options):
         self.site = site
+        self._axe_source = axe_source
         self.label = label
         self.viewport = viewport
         # context_options: e.g. geolocation={...}, permissions=["geolocation"] (a granted prompt)
@@ -112,9 +129,20 @@ class Person:
         assert not self.problems, "\n".join(self.problems)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{page.url} is {overflow}px wider than the {self.viewport} screen"
+        self.check_accessibility()
         SCREENSHOTS.mkdir(exist_ok=True)
         name = re.sub(r"[^a-z0-9]+", "-", f"{step}-{self.label}-{self.viewport}".lower()).strip("-")
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def check_accessibility(self) -> None:
+        """axe-core finds no serious or critical violation on the page as it stands. The script is
+        evaluated through the DevTools protocol, which the page's CSP does not govern, so the app
+        never serves it."""
+        page = self.page
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(self._axe_source)
+        violations = page.evaluate(AXE_RUN)
+        assert not violations, f"{page.url} as {self.label} ({self.viewport}):\n" + "\n".join(violations)
 
     def mark_page(self) -> None:
         """Put a marker on this page's window: it survives DOM changes, never a navigation."""
@@ -129,13 +157,13 @@ class Person:
 
 
 @pytest.fixture
-def browse_as(browser, site):
+def browse_as(browser, site, axe_source):
     """`browse_as(label, viewport="desktop")` opens a browser context of its own for someone; each
     is closed after the test, which fails if any of their pages logged a problem."""
     opened = []
 
     def open_person(label: str, viewport: str = "desktop", *, browser_=None, **context_options) -> Person:
-        person = Person(browser_ or browser, site, label, viewport, **context_options)
+        person = Person(browser_ or browser, site, label, viewport, axe_source, **context_options)
         opened.append(person)
         return person
 
