@@ -89,12 +89,19 @@ def _ids(app):
     from community.ideas.models import Idea
     from community.notifications.models import Notification
     from community.threads.models import Category
+    from community.uploads.models import Upload
+    from community.webhooks.models import Webhook, WebhookDelivery
 
     with app.app_context():
         pools = {name: list(db.session.scalars(select(model.id))) for name, model in (
             ("thread_id", Thread), ("post_id", Post), ("category_id", Category), ("user_id", User),
             ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification),
             ("session_id", AgendaSession), ("organization_id", Organization))}
+        # A file is named by its key; the name after it is only for the browser's download.
+        pools["key"] = list(db.session.scalars(select(Upload.key)))
+        pools["name"] = ["file"]
+        pools["webhook_id"] = list(db.session.scalars(select(Webhook.id)))
+        pools["delivery_id"] = list(db.session.scalars(select(WebhookDelivery.id)))
     return pools
 
 
@@ -103,10 +110,10 @@ def _urls(app, pools):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in SKIPPED_ENDPOINTS:
             continue
-        unknown = set(rule.arguments) - set(pools)
+        unknown = set(rule.arguments) - set(rule.defaults or {}) - set(pools)
         assert not unknown, f"the leak matrix does not know how to fill {unknown} in {rule.rule}"
         urls = [rule.rule]
-        for argument in sorted(rule.arguments):
+        for argument in sorted(set(rule.arguments) - set(rule.defaults or {})):
             urls = [re.sub(rf"<(?:int:)?{argument}>", str(value), url) for url in urls for value in pools[argument]
                     or [999999]]
         yield from urls
