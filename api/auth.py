@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from community import rate_limits
 from community.accounts import device_sessions, oidc, sso
 from community.accounts import services as accounts
+from community.accounts.models import SessionKind
 from community.errors import AuthenticationFailed, NotFound
 from community.extensions import jwt, limiter
 from community.privacy import erasure
@@ -101,9 +102,16 @@ class TokensSchema(Schema):
     user = fields.Nested(MeSchema, required=True)
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True)
+    new_password = fields.String(required=True)
+
+
 class DeviceSessionSchema(Schema):
     id = fields.Integer()
-    device_name = fields.String()
+    kind = fields.String(metadata={"enum": [kind.value for kind in SessionKind],
+                                   "description": "`web`: a browser on the web pages; `device`: an app."})
+    device_name = fields.String(metadata={"description": "The app's name for itself, or the browser's User-Agent."})
     created_at = fields.DateTime()
     last_seen_at = fields.DateTime()
     current = fields.Method("is_current", metadata={"type": "boolean"})
@@ -194,7 +202,7 @@ def refresh():
 @bp.response(204)
 def logout():
     """Revoke this device's access and refresh tokens."""
-    device_sessions.do_end_device_session(viewer(), g.device_session.id)
+    device_sessions.do_end_session(viewer(), g.device_session.id)
 
 
 @bp.get("/me")
@@ -209,6 +217,15 @@ def me():
 def update_me(changes):
     """Your email choices (sent only when the site has email configured) and push choices."""
     return accounts.do_update_notification_choices(viewer(), **changes)
+
+
+@bp.post("/me/password")
+@bp.arguments(PasswordChangeSchema)
+@bp.response(204)
+@bp.error(422, description="The current password is wrong, or the new one too short or too long.")
+def change_password(data):
+    """Set a new password: every other browser and app is signed out; this device stays signed in."""
+    accounts.do_change_password(viewer(), data["current_password"], data["new_password"], g.device_session.id)
 
 
 @bp.delete("/me")
@@ -226,12 +243,20 @@ def erase_me(confirmation):
 @bp.arguments(ListArgsSchema, location="query")
 @bp.response(200, page_schema(DeviceSessionSchema, "DeviceSessionPage"))
 def my_sessions(args):
-    return device_sessions.list_device_sessions(viewer(), args.get("cursor"), args.get("limit"))
+    """Your signed-in browsers (`kind: web`) and apps (`kind: device`)."""
+    return device_sessions.list_sessions(viewer(), args.get("cursor"), args.get("limit"))
+
+
+@bp.delete("/me/sessions")
+@bp.response(204)
+def sign_out_everywhere():
+    """Sign out every browser and app of yours, this one included."""
+    device_sessions.do_sign_out_everywhere(viewer())
 
 
 @bp.delete("/me/sessions/<int:session_id>")
 @bp.response(204)
 @bp.error(404, description="No such live session of yours.")
 def end_session(session_id):
-    """Sign one of your devices out at once."""
-    device_sessions.do_end_device_session(viewer(), session_id)
+    """Sign one of your browsers or apps out at once."""
+    device_sessions.do_end_session(viewer(), session_id)

@@ -7,6 +7,7 @@ from community.extensions import limiter
 from community.moderation import services
 from community.moderation.models import FlagReason, Resolution
 from community.shapes import PostSchema, ProfileSchema, UserRefSchema
+from community.threads import reactions
 from community.threads import services as threads
 
 from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
@@ -127,7 +128,9 @@ def flag_post(data, post_id):
 @bp.error(403, description="Staff only.")
 def flag_queue(args):
     """Flagged posts in the categories you moderate, oldest flag first, with their open flags."""
-    return services.list_flag_queue(viewer(), cursor=args.get("cursor"), limit=args.get("limit"))
+    page = services.list_flag_queue(viewer(), cursor=args.get("cursor"), limit=args.get("limit"))
+    reactions.attach(viewer(), [item.post for item in page.items])
+    return page
 
 
 @bp.post("/moderation/flags/<int:flag_id>/resolve")

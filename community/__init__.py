@@ -9,7 +9,7 @@ from .accounts import oidc
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
 from .extensions import csrf, db, limiter, migrate
-from .gatherings.views import bp as event_pages
+from .gatherings.plan_views import bp as event_pages  # the event pages of both modules
 from .ideas.views import bp as ideas_pages
 from .jobs.queue import init_jobs
 from .jobs.views import bp as jobs_pages

@@ -9,7 +9,7 @@ from .accounts import services as accounts
 from .accounts.models import Role, User
 from .actors import SYSTEM
 from .database import db, utcnow
-from .gatherings import calendar, meetings, presence
+from .gatherings import agenda, calendar, meetings, presence, schedule
 from .ideas import merging
 from .ideas import services as ideas
 from .threads import services as threads
@@ -107,6 +107,16 @@ def seed_ideas(people: dict[str, User]) -> None:
 
 
 VENUE = {"lat": 38.7684, "lng": -9.0940, "radius_m": 600}
+# (minutes after the demo's first whole hour, title, zone, speakers)
+DEMO_SESSIONS = (
+    (0, "Welcome and roadmap keynote", "Main stage", "Ana Lima, VP Product"),
+    (0, "Hands-on: the reporting API", "Workshop room 1", "Dev Relations"),
+    (60, "Customer panel: SSO at scale", "Main stage", "Acme, Globex, Initech"),
+    (60, "Workshop: building dashboards", "Workshop room 2", "Solutions team"),
+    (120, "What is new in permissions", "Main stage", "Platform team"),
+    (180, "Expo hall happy hour", "Expo hall", ""),
+    (24 * 60, "Day two keynote", "Main stage", "CEO"),
+)
 CHECKINS = [
     # email, zone, position (or None), visibility
     ("alice@acme.test", "Expo hall", (38.7686, -9.0937), "listed"),
@@ -130,7 +140,22 @@ def seed_demo_event(people: dict[str, User]) -> None:
         presence.do_check_in(people[email], event.id, {"code": event.checkin_code, "zone": zone,
                                                          "visibility": visibility, **where})
     meetings.do_request_meeting(people["bob@globex.test"], event.id, people["alice@acme.test"].id,
-                                  "Shall we compare notes on SSO rollouts?", "Expo hall")
+                                "Shall we compare notes on SSO rollouts?", "Expo hall")
+    seed_demo_agenda(event, people)
+
+
+def seed_demo_agenda(event, people: dict[str, User]) -> None:
+    """Sessions on the hour from the event's first whole hour (so one is on now or next), in the
+    zones, and people who published when they can meet."""
+    hour = event.starts_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for offset, title, zone, speakers in DEMO_SESSIONS:
+        start = hour + timedelta(minutes=offset)
+        agenda.do_create_session(SYSTEM, event.id, {
+            "title": title, "zone": zone, "speakers": speakers, "starts_at": start,
+            "ends_at": start + timedelta(minutes=45)})
+    for email in ("bob@globex.test", "carla@initech.test"):
+        schedule.do_set_availability(people[email], event.id, [
+            {"starts_at": hour + timedelta(hours=1), "ends_at": hour + timedelta(hours=6)}])
 
 
 def seed_demo_community() -> list[str]:

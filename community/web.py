@@ -12,8 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
 from . import permissions
-from .accounts import oidc
-from .accounts.models import User
+from .accounts import oidc, web_sign_in
 from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
 from .extensions import login_manager
@@ -22,7 +21,9 @@ from .responses import http_error_response, public, register_error_renderer, ren
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
+    # The badge scanner's decoder (vendored qr-scanner) runs in a worker it builds from a blob.
+    "worker-src 'self' blob:"
 )
 
 SECURITY_POLICY = "roundtable.content_security_policy"
@@ -76,13 +77,6 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app):
         return app.config["SESSION_COOKIE_SECURE"] or request.is_secure
-
-
-@login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id), options=[permissions.with_moderator_assignments()])
-    # A suspended member's session ends at their next request.
-    return user if user is not None and user.is_active else None
 
 
 def _require_sign_in():
@@ -162,6 +156,7 @@ def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.session_interface = SessionInterface()
     login_manager.init_app(app)
+    login_manager.user_loader(web_sign_in.load_signed_in_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     register_error_renderer(app, "", _error_page)
@@ -170,6 +165,7 @@ def register_web(app: Flask) -> None:
     app.extensions[SECURITY_POLICY] = content_security_policy(
         [origin for origin in [oidc.provider_origin(app)] if origin])
     app.after_request(_security_headers)
+    app.after_request(web_sign_in.mark_web_session_seen)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(CSRFError, _csrf_error)

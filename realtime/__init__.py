@@ -3,6 +3,7 @@ import socketio as python_socketio
 from flask import Flask
 from flask_login import current_user
 
+from community.accounts import web_sign_in
 from community.extensions import socketio
 
 from . import (
@@ -32,4 +33,5 @@ def init_realtime(app: Flask) -> None:
         manager = guarded(python_socketio.Manager, guard)()
     socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)
     app.extensions[REALTIME_EXTENSION] = guard
-    app.jinja_env.globals["socket_token"] = lambda: connections.web_socket_token(current_user)
+    app.jinja_env.globals["socket_token"] = lambda: connections.web_socket_token(
+        current_user, web_sign_in.current_web_session_id())

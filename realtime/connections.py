@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from community import permissions
 from community.accounts import device_sessions
-from community.accounts.models import DeviceSession, User
+from community.accounts.models import DeviceSession, SessionKind, User
 from community.database import db, utcnow
 from community.extensions import socketio
 
@@ -24,10 +24,11 @@ logger = logging.getLogger(__name__)
 WEB_TOKEN_LIFETIME = timedelta(minutes=10)
 
 
-def web_socket_token(user: User) -> str:
-    """A short-lived token for a signed-in web page to open its socket. It has no device
-    session, so the REST API refuses it; only the socket connect accepts it."""
-    return create_access_token(identity=str(user.id), additional_claims={"web": True},
+def web_socket_token(user: User, web_session_id: int) -> str:
+    """A short-lived token for a signed-in web page to open its socket. It names the page's web
+    session, which the REST API refuses (it takes device sessions only); the socket lives as
+    long as that web session does."""
+    return create_access_token(identity=str(user.id), additional_claims={"web": True, "sid": web_session_id},
                                expires_delta=WEB_TOKEN_LIFETIME)
 
 
@@ -42,10 +43,8 @@ def _authenticate(auth) -> Connection | None:
     if claims.get("type") != "access" or not str(claims.get("sub", "")).isdigit():
         return None
     user_id = int(claims["sub"])
-    if claims.get("web"):
-        user = db.session.get(User, user_id)
-        return Connection(user_id, None) if user is not None and user.is_active else None
-    session = device_sessions.load_live_device_session(claims.get("sid"), user_id)
+    session = device_sessions.load_live_session(
+        claims.get("sid"), user_id, SessionKind.WEB if claims.get("web") else SessionKind.DEVICE)
     if session is None or not session.user.is_active:
         return None
     return Connection(user_id, session.id)
@@ -114,7 +113,7 @@ def on_unsubscribe(data=None):
 
 
 def sweep_once() -> list[str]:
-    """Disconnect this process's sockets whose member was suspended or erased or whose device
+    """Disconnect this process's sockets whose member was suspended or erased or whose web or device
     session was revoked; returns the socket ids dropped."""
     if not connections:
         return []
@@ -124,13 +123,11 @@ def sweep_once() -> list[str]:
     active = set(db.session.scalars(select(User.id).where(
         User.id.in_({c.user_id for c in snapshot.values()}), permissions.not_suspended_clause(utcnow()),
         User.erased_at.is_(None))))
-    session_ids = {c.device_session_id for c in snapshot.values() if c.device_session_id}
     live = set(db.session.scalars(select(DeviceSession.id).where(
-        DeviceSession.id.in_(session_ids), device_sessions.live_device_sessions_clause())))
+        DeviceSession.id.in_({c.session_id for c in snapshot.values()}), device_sessions.live_sessions_clause())))
     dropped = []
     for sid, connection in snapshot.items():
-        revoked = connection.device_session_id is not None and connection.device_session_id not in live
-        if connection.user_id not in active or revoked:
+        if connection.user_id not in active or connection.session_id not in live:
             dropped.append(sid)
             connections.pop(sid, None)
             socketio.server.disconnect(sid, namespace="/")

@@ -7,7 +7,7 @@ REALTIME_EXTENSION = "roundtable.realtime"
 @dataclass
 class Connection:
     user_id: int
-    device_session_id: int | None  # None for a web page, which signs in with its cookie session
+    session_id: int  # the web or device session it opened with: the socket ends with it
     rooms: set[str] = field(default_factory=set)
 
 

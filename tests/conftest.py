@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
+from community.accounts import device_sessions, web_sign_in
+from community.accounts.models import User
 from community.database import db
 from wsgi import create_app
 
@@ -228,9 +230,12 @@ def count_queries():
 def page_queries(app, user_id: int, url: str) -> list[str]:
     """The SQL behind one page as `user_id` sees it (signed in straight through the session)."""
     client = app.test_client()
+    with app.app_context():
+        web_session_id = device_sessions.do_start_web_session(db.session.get(User, user_id), "query counter").id
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
+        session[web_sign_in.WEB_SESSION_KEY] = web_session_id
     with app.app_context(), count_queries() as statements:
         response = client.get(url)
     assert response.status_code == 200

@@ -105,7 +105,8 @@ def test_device_sessions_are_listed_and_can_be_signed_out(app, people):
     by_name = {item["device_name"]: item for item in sessions["items"]}
     assert set(by_name) == {"Mia's phone", "Mia's tablet"}
     assert by_name["Mia's phone"]["current"] is True and by_name["Mia's tablet"]["current"] is False
-    assert set(by_name["Mia's phone"]) == {"id", "device_name", "created_at", "last_seen_at", "current"}
+    assert set(by_name["Mia's phone"]) == {"id", "kind", "device_name", "created_at", "last_seen_at", "current"}
+    assert by_name["Mia's phone"]["kind"] == "device"
 
     tablet_id = by_name["Mia's tablet"]["id"]
     assert phone.delete(f"/api/v1/me/sessions/{tablet_id}").status_code == 204

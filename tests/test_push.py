@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import func, select, update
 
-from community.accounts.models import User
+from community.accounts.models import DeviceSession, User
 from community.database import db, utcnow
 from community.jobs import services as jobs
 from community.jobs.models import Job
@@ -375,3 +375,31 @@ def test_listing_subscriptions_takes_the_same_queries_for_one_or_many(app, peopl
     for name in ("two", "three", "four"):
         subscribe(otto, push_service, name)
     assert queries() == one and len(otto.get("/api/v1/me/push-subscriptions").json["items"]) == 4
+
+
+def test_erasure_removes_every_subscription(app, people, api_as, push_service):
+    otto = api_as(people.outsider)
+    subscribe(otto, push_service, "phone")
+    subscribe(api_as(people.outsider), push_service, "tablet")
+    assert otto.delete("/api/v1/me", json={"password": "correct-horse-battery"}).status_code == 204
+    with app.app_context():
+        assert db.session.scalar(select(func.count(PushSubscription.id))) == 0
+
+
+def test_the_browser_switch_subscribes_for_this_web_session(app, people, login_as, push_service):
+    """What push.js sends when the member turns on "Enable notifications on this device"."""
+    browser_page = login_as(people.outsider)
+    page = browser_page.get("/settings/profile").get_data(as_text=True)
+    assert "Enable notifications on this device" in page and "push.js" in page
+    browser = Browser(f"{push_service.url}/push/laptop")
+    token = browser_page.csrf_token()
+    response = browser_page.client.post("/settings/push-subscriptions", json=browser.subscription(),
+                                         headers={"X-CSRFToken": token})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    with app.app_context():
+        subscription = db.session.get(PushSubscription, response.json["id"])
+        session = db.session.get(DeviceSession, subscription.session_id)
+        assert (session.user_id, session.kind) == (people.outsider.id, "web")
+    assert browser_page.logout().status_code == 302  # signing this browser out forgets it
+    with app.app_context():
+        assert db.session.get(PushSubscription, response.json["id"]) is None

@@ -204,6 +204,24 @@ def test_thread_pages_are_live_with_a_web_only_socket_token(realtime_server, app
     assert api.status_code == 401
 
 
+def test_signing_out_on_the_web_drops_the_pages_socket(realtime_server, apps):
+    thread = thread_in(apps("alice@acme.test"), "General")
+    browser = _web_session(realtime_server, "bob@globex.test")
+    page = browser.get(f"{realtime_server.url}/t/{thread['id']}", timeout=10).text
+    socket = socketio.Client(reconnection=False)
+    socket.connect(realtime_server.url, auth={"token": re.search(r'data-socket-token="([^"]+)"', page).group(1)},
+                   transports=["websocket"], wait_timeout=10)
+    try:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert browser.post(f"{realtime_server.url}/logout", data={"csrf_token": csrf}, timeout=10).ok
+        deadline = time.monotonic() + 10
+        while socket.connected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not socket.connected
+    finally:
+        socket.disconnect()
+
+
 def test_votes_and_status_changes_reach_the_idea_and_board_rooms(realtime_server, apps):
     alice, bob, admin = apps("alice@acme.test").connect(), apps("bob@globex.test"), apps("admin@roundtable.test")
     idea = alice.api("POST", "/ideas", json={"title": f"Live idea {time.monotonic_ns()}", "body": "Please"}).json()

@@ -1,4 +1,9 @@
-"""Signed-in devices of the API and the refresh-token families behind them."""
+"""Signed-in sessions of members: apps through the API (device sessions, each a refresh-token
+family) and browsers on the web pages (web sessions, named by the signed cookie).
+
+Every way out — signing one session out, signing out everywhere, a password change, suspension,
+erasure — revokes rows here, and the next request of that session fails its one lookup.
+"""
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -10,47 +15,60 @@ from ..errors import AuthenticationFailed, NotFound
 from ..moderation.models import CategoryModerator
 from ..pagination import Keyset, Page, check_limit
 from ..push.models import PushSubscription
-from .models import DeviceSession, Organization, User
+from .models import DeviceSession, Organization, SessionKind, User
 
 # Seen-times are for people reading their session list, not an audit trail: writing them at
 # most every few minutes keeps ordinary requests free of writes.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 MAX_DEVICE_NAME = 100
+MAX_LISTED = 100  # sessions shown on the web page; nobody has more browsers and apps than that
 
 SESSIONS_KEYSET = Keyset((DeviceSession.id,), (int,), lambda s: (s.id,))
 
 
-def do_start_device_session(user: User, device_name: str | None, refresh_jti: str) -> DeviceSession:
-    session = DeviceSession(user_id=user.id, device_name=" ".join((device_name or "").split())[:MAX_DEVICE_NAME],
-                            refresh_jti=refresh_jti)
+def _start_session(user: User, kind: SessionKind, device_name: str | None, refresh_jti: str = "") -> DeviceSession:
+    session = DeviceSession(user_id=user.id, kind=kind, refresh_jti=refresh_jti,
+                            device_name=" ".join((device_name or "").split())[:MAX_DEVICE_NAME])
     db.session.add(session)
     events.commit()
     return session
 
 
-def live_device_sessions_clause():
+def do_start_device_session(user: User, device_name: str | None, refresh_jti: str) -> DeviceSession:
+    """An app signed in: its first refresh token is `refresh_jti`."""
+    return _start_session(user, SessionKind.DEVICE, device_name, refresh_jti)
+
+
+def do_start_web_session(user: User, browser: str | None) -> DeviceSession:
+    """A browser signed in (`browser`: its User-Agent, shown in the session list). The web layer
+    keeps the returned session's id in the signed cookie: `accounts.web_sign_in.sign_in` does both."""
+    return _start_session(user, SessionKind.WEB, browser)
+
+
+def live_sessions_clause():
     """SQL twin of `DeviceSession.is_live`, for checking many sessions at once."""
     return DeviceSession.revoked_at.is_(None)
 
 
-def load_live_device_session(session_id, user_id) -> DeviceSession | None:
-    """The live session `session_id` of member `user_id`, with the member (their organization
-    and moderator assignments); None if it is unknown, revoked or someone else's.
+def load_live_session(session_id, user_id, kind: SessionKind) -> DeviceSession | None:
+    """The live session `session_id` of that kind of member `user_id`, with the member (their
+    organization and moderator assignments); None if it is unknown, revoked, someone else's or of
+    the other kind (a web session never opens the API, nor an app's the web pages).
 
-    The one check of a device's token, for API requests and socket connects alike (the socket
-    sweep asks `live_device_sessions_clause` about many at once). It only reads: authentication
-    writes nothing; `do_mark_seen` records the visit after the request.
+    The one check of a cookie or a token, for web pages, API requests and socket connects alike
+    (the socket sweep asks `live_sessions_clause` about many at once). It only reads:
+    authentication writes nothing; `do_mark_seen` records the visit after the request.
 
     What it reads is kept in this process (`community.freshness`) until a commit anywhere
     changes the session, the member, their organization or their moderator assignments: a
     sign-out, a suspension or a new assignment is seen by the very next request in every
     process, and an ordinary request asks the database nothing to know who is calling.
     """
-    if not isinstance(session_id, int) or not isinstance(user_id, int):
+    if not isinstance(session_id, int) or isinstance(session_id, bool) or not isinstance(user_id, int):
         return None
     cached = freshness.cache("device_sessions", maxsize=50_000).lookup(
         session_id, _tags_of, lambda: _read_live_device_session(session_id))
-    if cached is None or cached.user_id != user_id:
+    if cached is None or cached.user_id != user_id or cached.kind != kind:
         return None
     # A copy in this request's session, made without SQL: services may use and change it.
     return db.session.merge(cached, load=False)
@@ -68,6 +86,11 @@ def _read_live_device_session(session_id: int) -> DeviceSession | None:
         if row is not None:
             db.session.expunge(row)
     return session
+
+
+def load_live_device_session(session_id, user_id) -> DeviceSession | None:
+    """An app's token check (API requests, socket connects): `load_live_session` of a device."""
+    return load_live_session(session_id, user_id, SessionKind.DEVICE)
 
 
 def _tags_of(session: DeviceSession) -> set[str]:
@@ -93,7 +116,7 @@ freshness.watch(Organization, lambda row: {f"organization:{row.id}"}, _pinned("o
 
 
 def do_mark_seen(session_id: int, last_seen_at) -> None:
-    """Record that the device was used, at most every few minutes (`last_seen_at` as read when
+    """Record that the browser or app was used, at most every few minutes (`last_seen_at` as read when
     its token was checked, so a request that committed need not reload it). One UPDATE that does
     nothing if another request just did it, in its own transaction after the request's."""
     now = utcnow()
@@ -115,7 +138,7 @@ def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> Dev
     stolen refresh token is useless once either party uses it twice.
     """
     session = db.session.get(DeviceSession, session_id) if isinstance(session_id, int) else None
-    if session is None or not session.is_live:
+    if session is None or not session.is_live or session.kind != SessionKind.DEVICE:
         raise AuthenticationFailed("This session has ended. Sign in again.", code="token_revoked")
     rotated = db.session.execute(
         update(DeviceSession)
@@ -134,8 +157,8 @@ def do_rotate_refresh_token(session_id, presented_jti: str, new_jti: str) -> Dev
     return session
 
 
-def do_end_device_session(actor: User, session_id: int) -> None:
-    """Sign one of the actor's devices out: its access and refresh tokens stop working at once."""
+def do_end_session(actor: User, session_id: int) -> None:
+    """Sign one of the actor's browsers or devices out: it stops working at once."""
     session = db.session.get(DeviceSession, session_id)
     if session is None or session.user_id != actor.id or not session.is_live:
         raise NotFound("No such session.")
@@ -154,6 +177,22 @@ def revoke_sessions(*criteria) -> int:
                               .execution_options(synchronize_session=False)).rowcount
 
 
-def list_device_sessions(actor: User, cursor: str | None = None, limit=None) -> Page[DeviceSession]:
+def end_all_sessions(user_id: int, keep_session_id: int | None = None) -> int:
+    """Revoke every live web and device session of the member but `keep_session_id`; returns how
+    many ended. Call inside the transaction that makes them end (suspension, password change,
+    erasure): it does not commit, so a rollback keeps them."""
+    others = () if keep_session_id is None else (DeviceSession.id != keep_session_id,)
+    return revoke_sessions(DeviceSession.user_id == user_id, *others)
+
+
+def do_sign_out_everywhere(actor: User) -> int:
+    """Every browser and app of the actor is signed out, the one asking included."""
+    ended = end_all_sessions(actor.id)
+    events.commit()
+    return ended
+
+
+def list_sessions(actor: User, cursor: str | None = None, limit=None) -> Page[DeviceSession]:
+    """The actor's live sessions, web and device together, oldest first."""
     query = select(DeviceSession).where(DeviceSession.user_id == actor.id, DeviceSession.revoked_at.is_(None))
     return SESSIONS_KEYSET.paginate(query, cursor, check_limit(limit))

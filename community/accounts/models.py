@@ -168,19 +168,27 @@ class Invitation(db.Model):
 Index("ix_invitations_pending", Invitation.accepted_at, Invitation.id)
 
 
-class DeviceSession(db.Model):
-    """One signed-in device of the API: its refresh tokens form one family.
+class SessionKind(StrEnum):
+    WEB = "web"  # a browser signed in on the web pages: its signed cookie names the session
+    DEVICE = "device"  # an app signed in through the API: its refresh tokens form one family
 
-    Only the current refresh token's id is valid; presenting an older one means it was
-    stolen or replayed, and the whole family is revoked.
+
+class DeviceSession(db.Model):
+    """One signed-in browser or app of a member, revocable on its own.
+
+    A device session's refresh tokens form one family: only the current refresh token's id is
+    valid; presenting an older one means it was stolen or replayed, and the whole family is
+    revoked. A web session has no refresh token: the cookie carries its id, and the cookie is
+    worthless once the session is revoked, however it was kept.
     """
 
     __tablename__ = "device_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default=SessionKind.DEVICE, server_default=SessionKind.DEVICE)
     device_name: Mapped[str] = mapped_column(String(100), default="")
-    refresh_jti: Mapped[str] = mapped_column(String(64))
+    refresh_jti: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ from ..errors import AuthenticationFailed, Conflict, Forbidden, NotFound, Valida
 from ..moderation import audit
 from ..tags import check_tags
 from ..validation import check_choice, check_text
+from . import device_sessions
 from .models import Invitation, Organization, OrganizationDomain, Role, User, UserInterest
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -250,8 +251,26 @@ def do_create_admin(email: str, password: str, display_name: str | None = None) 
         db.session.add(user)
     user.role = Role.ADMIN
     user.password_hash = generate_password_hash(password)
+    if user.id is not None:
+        device_sessions.end_all_sessions(user.id)  # a reset password signs the old one's holders out
     events.commit()
     return user
+
+
+def do_change_password(actor: User, current_password: str | None, new_password: str | None,
+                       keep_session_id: int | None) -> User:
+    """Set a new password; every other browser and app of the actor is signed out at once, and
+    the session asking (`keep_session_id`) stays signed in."""
+    if not check_password_hash(actor.password_hash, current_password or ""):
+        raise ValidationFailed({"current_password": "That is not your current password."})
+    try:
+        password = check_password(new_password)
+    except ValidationFailed as failure:
+        raise ValidationFailed({"new_password": failure.fields["password"]}) from None
+    actor.password_hash = generate_password_hash(password)
+    device_sessions.end_all_sessions(actor.id, keep_session_id=keep_session_id)
+    events.commit()
+    return actor
 
 
 def authenticate(email: str | None, password: str | None) -> User:

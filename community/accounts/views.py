@@ -2,7 +2,7 @@
 from contextlib import suppress
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from .. import permissions, rate_limits
 from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, Unavailable, ValidationFailed
@@ -10,7 +10,7 @@ from ..extensions import limiter
 from ..responses import public
 from ..threads import services as threads
 from ..web import safe_next_url
-from . import oidc, services, sso
+from . import device_sessions, oidc, services, sso, web_sign_in
 from .models import Role
 
 bp = Blueprint("accounts", __name__)
@@ -31,10 +31,6 @@ def _sign_in_choices() -> dict:
             "password_login": current_app.config["PASSWORD_LOGIN"]}
 
 
-def _start_web_session(user) -> None:
-    login_user(user)
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(rate_limits.LOGIN, methods=["POST"])
 @limiter.limit(rate_limits.LOGIN, methods=["POST"], key_func=_login_account_key)
@@ -50,7 +46,7 @@ def login():
         except (AuthenticationFailed, Forbidden) as failure:
             error = failure.message
         else:
-            _start_web_session(user)
+            web_sign_in.sign_in(user)
             return redirect(next_url)
     # Without password sign-in for members, the form is for admins, behind a link.
     show_password_form = current_app.config["PASSWORD_LOGIN"] or "admin" in request.values or error
@@ -81,7 +77,7 @@ def oidc_callback():
     except (AuthenticationFailed, Forbidden) as refusal:
         return render_template("accounts/sso_refused.html", message=refusal.message), refusal.status
     next_url = session.pop(_NEXT_AFTER_SSO, None) or url_for("threads.index")
-    _start_web_session(user)
+    web_sign_in.sign_in(user)
     session[_ID_TOKEN] = id_token  # the hint that lets sign-out end the provider's session too
     return redirect(next_url)
 
@@ -91,7 +87,7 @@ def logout():
     """End the session here and, after signing in with the provider, there too (RP-initiated
     logout) when it offers that: the provider then sends the browser back to the sign-in page."""
     id_token = session.pop(_ID_TOKEN, None)
-    logout_user()
+    web_sign_in.sign_out()
     flash("You are signed out.", "info")
     provider_logout = None
     if id_token and oidc.is_enabled():
@@ -117,8 +113,7 @@ def accept_invitation(token: str):
         except Conflict as failure:
             return render_template("accounts/invitation_invalid.html", message=failure.message), 409
         else:
-            logout_user()
-            login_user(user)
+            web_sign_in.sign_in(user)
             flash(f"Welcome to the community, {user.display_name}!", "success")
             return redirect(url_for("threads.index"))
     return render_template("accounts/accept_invitation.html", invitation=invitation, errors=errors,
@@ -183,3 +178,43 @@ def email_settings():
                                             email_digest="email_digest" in request.form)
     flash("Email choices saved.", "success")
     return redirect(url_for("accounts.edit_profile"))
+
+
+@bp.get("/settings/security")
+def security():
+    return _security_page({})
+
+
+def _security_page(errors: dict):
+    sessions = device_sessions.list_sessions(current_user, limit=device_sessions.MAX_LISTED)
+    return render_template("accounts/security.html", errors=errors, sessions=sessions.items,
+                           current_session_id=web_sign_in.current_web_session_id()), 422 if errors else 200
+
+
+@bp.post("/settings/password")
+def change_password():
+    """A new password signs every other browser and app out; this browser stays signed in."""
+    try:
+        services.do_change_password(current_user, request.form.get("current_password"),
+                                    request.form.get("new_password"), web_sign_in.current_web_session_id())
+    except ValidationFailed as failure:
+        return _security_page(failure.fields)
+    flash("Password changed. Your other browsers and devices are signed out.", "success")
+    return redirect(url_for("accounts.security"))
+
+
+@bp.post("/settings/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    if session_id == web_sign_in.current_web_session_id():
+        return logout()
+    device_sessions.do_end_session(current_user, session_id)
+    flash("That session is signed out.", "info")
+    return redirect(url_for("accounts.security"))
+
+
+@bp.post("/settings/sessions/end-all")
+def sign_out_everywhere():
+    device_sessions.do_sign_out_everywhere(current_user)
+    web_sign_in.sign_out()
+    flash("You are signed out everywhere: every browser and app must sign in again.", "info")
+    return redirect(url_for("accounts.login"))

@@ -60,10 +60,12 @@ def access_session(actor: User, session_id: int) -> AgendaSession:
 
 
 def by_day(event: Event, sessions: list[AgendaSession]) -> list[AgendaDay]:
-    """Sessions grouped by the day they start in the event's time zone."""
+    """Sessions grouped by the day they start in the event's time zone; at one time, by zone (in the
+    venue's order)."""
     zone = ZoneInfo(event.timezone)
+    in_order = sorted(sessions, key=lambda s: (s.starts_at, s.zone.position if s.zone else -1, s.id))
     return [AgendaDay(day, list(items)) for day, items in
-            groupby(sessions, key=lambda s: s.starts_at.astimezone(zone).date())]
+            groupby(in_order, key=lambda s: s.starts_at.astimezone(zone).date())]
 
 
 def now_and_next(sessions: list[AgendaSession], now: datetime) -> tuple[list[AgendaSession], list[AgendaSession]]:

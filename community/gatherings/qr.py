@@ -17,5 +17,6 @@ def checkin_qr_payload(event_id: int, code: str) -> str:
 def qr_svg(payload: str) -> str:
     """An SVG drawing of a QR code carrying `payload`."""
     svg = io.BytesIO()
-    segno.make(payload, error="m").save(svg, kind="svg", scale=8, border=4)
+    # Never a Micro QR (segno picks one for short codes): most phone cameras cannot read them.
+    segno.make(payload, error="m", micro=False).save(svg, kind="svg", scale=8, border=4)
     return svg.getvalue().decode()

@@ -11,7 +11,7 @@ from ..database import utcnow
 from ..errors import Conflict, DomainError, Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..web import signed_in_user_key
-from . import calendar, people, presence
+from . import agenda, calendar, codes, people, presence, schedule
 from .meetings import do_answer_meeting, do_request_meeting, list_meetings
 from .models import LocationSharing, Visibility, WhoMayAsk
 from .qr import checkin_qr_payload, qr_svg
@@ -32,6 +32,17 @@ def checkin_rate_limited(view):
 def in_zone(moment: datetime, timezone: str) -> str:
     """A moment as the clocks at the event show it."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%a %b %d, %H:%M")
+
+
+@bp.app_template_filter("code_shown")
+def code_shown(code: str) -> str:
+    return codes.shown(code)
+
+
+@bp.app_template_filter("clock")
+def clock(moment: datetime, timezone: str) -> str:
+    """The time of day at the event."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
 @bp.get("/events")
@@ -87,10 +98,14 @@ def _event_page(event_id: int, *, error: DomainError | None = None):
     except (ValidationFailed, Conflict) as failure:
         attendees_error = " ".join([failure.message, *getattr(failure, "fields", {}).values()])
     status = error.status if error else (422 if attendees_error else 200)
+    now = utcnow()
+    sessions = agenda.list_sessions(current_user, event.id)
+    on_now, up_next = agenda.now_and_next(sessions, now)
     return render_template(
         "gatherings/event.html", event=event, mine=mine, filters=filters, attendees=attendees,
         attendees_error=attendees_error, counts=people.count_attendees(current_user, event.id),
-        error=error, code=request.args.get("code", ""), now=utcnow(), visibilities=list(Visibility),
+        error=error, code=request.args.get("code", ""), now=now, visibilities=list(Visibility),
+        days=agenda.by_day(event, sessions), on_now=on_now, up_next=up_next,
         locations=list(LocationSharing), who_may_ask=list(WhoMayAsk),
         expires_at=presence.checkin_expires_at(mine) if mine else None,
     ), status
@@ -149,9 +164,9 @@ def check_out(event_id: int):
 @bp.get("/events/<int:event_id>/meetings")
 def meetings(event_id: int):
     event = calendar.access_event(current_user, event_id)
-    page = list_meetings(current_user, event.id, cursor=request.args.get("cursor"),
-                                  limit=request.args.get("limit"))
-    return render_template("gatherings/meetings.html", event=event, page=page)
+    page = list_meetings(current_user, event.id, cursor=request.args.get("cursor"), limit=request.args.get("limit"))
+    return render_template("gatherings/meetings.html", event=event, page=page,
+                           availability=schedule.list_availability(current_user, event.id))
 
 
 @bp.route("/events/<int:event_id>/meet/<int:user_id>", methods=["GET", "POST"])
@@ -162,15 +177,18 @@ def request_meeting(event_id: int, user_id: int):
     error = None
     if request.method == "POST":
         try:
-            do_request_meeting(current_user, event.id, user_id, request.form.get("message"),
-                                        request.form.get("zone"))
+            meeting = do_request_meeting(current_user, event.id, user_id, request.form.get("message"),
+                                         request.form.get("zone"), request.form.get("starts_at"))
         except (ValidationFailed, Conflict, Forbidden) as failure:
             error = failure
         else:
-            flash(f"Request sent to {attendee.user.display_name}.", "success")
+            name = attendee.user.display_name
+            flash(f"{name} had asked you too: your meeting is set." if meeting.requester_id != current_user.id
+                  else f"Request sent to {name}.", "success")
             return redirect(url_for("gatherings.meetings", event_id=event.id))
+    slots = schedule.free_slots(event, current_user, user_id, utcnow())
     return render_template("gatherings/request_meeting.html", event=event, attendee=attendee, error=error,
-                           form=request.form), error.status if error else 200
+                           form=request.form, slots=slots), error.status if error else 200
 
 
 @bp.post("/meetings/<int:meeting_id>/accept", defaults={"accept": True})

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from .. import events, permissions
 from ..accounts import device_sessions
 from ..accounts import services as accounts
-from ..accounts.models import DeviceSession, User
+from ..accounts.models import User
 from ..actors import SYSTEM, Actor, person
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
@@ -261,8 +261,9 @@ def _restrict(actor: User, user_id: int, kind: str, until, reason: str | None) -
     for name, value in values.items():
         setattr(user, name, value)
     if action == "user.suspend":
-        # Every device session ends now: tokens stop working, refresh tokens too, pushes with them.
-        device_sessions.revoke_sessions(DeviceSession.user_id == user.id)
+        # Every web and device session ends now: cookies and tokens stop working, refresh tokens too,
+        # pushes with them.
+        device_sessions.end_all_sessions(user.id)
         events.announce(events.user_suspended, user=user)
     events.commit()
     return user

@@ -1,10 +1,11 @@
 """Web pages for a member's data rights (their export, erasing their account) and for admins
 erasing a member. Thin: parse, call a service, render."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from .. import permissions
 from ..accounts import services as accounts
+from ..accounts import web_sign_in
 from ..errors import Conflict, Forbidden, ValidationFailed
 from . import erasure
 
@@ -29,7 +30,7 @@ def erase_me():
         except Conflict as failure:
             errors = {"_": failure.message}
         else:
-            logout_user()
+            web_sign_in.sign_out()
             flash("Your account is erased. Your posts stay, shown as written by a former member.", "info")
             return redirect(url_for("accounts.login"))
     return render_template("privacy/erase_me.html", errors=errors,

@@ -31,12 +31,18 @@ PREFERENCES = {
     "mention": "push_mentions",
     "reply": "push_replies",
     "new_thread": "push_replies",
+    "solution": "push_replies",  # one's reply was marked as the answer
     "idea_status": "push_idea_updates",
     "idea_merged": "push_idea_updates",
     "idea_unmerged": "push_idea_updates",
+    "idea_vote_by_staff": "push_idea_updates",  # staff voted on the member's behalf
     "meeting_requested": "push_meetings",
     "meeting_accepted": "push_meetings",
     "meeting_declined": "push_meetings",
+    "meeting_reminder": "push_meetings",
+    "contact_requested": "push_meetings",  # badge scans at the event
+    "contact_accepted": "push_meetings",
+    "contact_saved": "push_meetings",
 }
 CHOICES = tuple(sorted(set(PREFERENCES.values())))
 GROUPED_KINDS = {"reply"}

@@ -1,4 +1,5 @@
-"""The web side of push: the service worker and the push choices on the settings page.
+"""The web side of push: the service worker, the device switch and the push choices on the
+settings page.
 Thin: parse, call a service, answer."""
 from pathlib import Path
 
@@ -6,6 +7,7 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from flask_login import current_user
 
 from ..accounts import services as accounts
+from ..accounts import web_sign_in
 from ..web import public
 from . import keys, services
 
@@ -23,6 +25,21 @@ def service_worker():
 @bp.get("/settings/push")
 def push_config():
     return jsonify(vapid_public_key=keys.public_key())
+
+
+@bp.post("/settings/push-subscriptions")
+def subscribe_this_browser():
+    """The switch on the settings page: the browser's PushSubscription, for this web session
+    (signing this browser out removes it)."""
+    subscription = services.do_subscribe(current_user, web_sign_in.current_web_session_id(),
+                                         {**(request.get_json(silent=True) or {}), "kind": "webpush"})
+    return jsonify(id=subscription.id), 201
+
+
+@bp.post("/settings/push-subscriptions/remove")
+def unsubscribe_this_browser():
+    services.do_unsubscribe_endpoint(current_user, (request.get_json(silent=True) or {}).get("endpoint"))
+    return "", 204
 
 
 @bp.post("/settings/push")

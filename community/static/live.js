@@ -2,7 +2,8 @@
 // socket-only token) and applies the pushes for its data-live-kind:
 //   thread: insert new replies and refresh edited ones (server-rendered fragments);
 //   idea:   update the vote counts; on a status change, refresh the idea and its official answer;
-//   event:  refresh the attendee list and counts as people check in, move and leave.
+//   event:  refresh the attendee list and counts as people check in, move and leave, and the
+//           agenda when staff change it.
 // A gap in `seq` means pushes were missed: the page reloads, the simplest complete catch-up.
 // A page being left (a form sent, a link followed) never reloads itself: that would cancel the
 // navigation, and with it the answer to the form (a staff member's own change is pushed to them too).
@@ -100,6 +101,7 @@
     event: function () {
       function refresh() { refreshParts(["attendees", "attendee-counts", "attendee-total"]); }
       ["checkin.created", "checkin.updated", "checkin.removed"].forEach(function (type) { on(type, refresh); });
+      on("agenda.changed", function () { refreshParts(["agenda"]); });
     },
   };
   (kinds[root.dataset.liveKind] || function () {})();

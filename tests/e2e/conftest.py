@@ -51,11 +51,12 @@ def site(browser, tmp_path_factory):
 class Person:
     """Someone at their own browser: one context, one tab, every problem on every page recorded."""
 
-    def __init__(self, browser, site: LiveServer, label: str, viewport: str):
+    def __init__(self, browser, site: LiveServer, label: str, viewport: str, **context_options):
         self.site = site
         self.label = label
         self.viewport = viewport
-        self.context = browser.new_context(base_url=site.url, viewport=VIEWPORTS[viewport])
+        # context_options: e.g. geolocation={...}, permissions=["geolocation"] (a granted prompt)
+        self.context = browser.new_context(base_url=site.url, viewport=VIEWPORTS[viewport], **context_options)
         self.page: Page = self.context.new_page()
         self._problems: list[str] = []
         self._load_errors: list[tuple[str, str]] = []  # (resource, message): judged in `problems`
@@ -133,8 +134,8 @@ def browse_as(browser, site):
     is closed after the test, which fails if any of their pages logged a problem."""
     opened = []
 
-    def open_person(label: str, viewport: str = "desktop") -> Person:
-        person = Person(browser, site, label, viewport)
+    def open_person(label: str, viewport: str = "desktop", *, browser_=None, **context_options) -> Person:
+        person = Person(browser_ or browser, site, label, viewport, **context_options)
         opened.append(person)
         return person
 

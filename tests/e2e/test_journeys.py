@@ -227,6 +227,7 @@ def test_an_attendee_checks_in_with_the_code_and_finds_someone(site, browse_as, 
     expect(staff.open(urlsplit(page.url).path).locator("#attendees .attendee", has_text="Carla Rossi")
            ).to_contain_text("Workshop room 1")
 
+    page.locator("summary", has_text="Find people").click()
     page.get_by_label("Company").fill("globex")
     page.get_by_role("button", name="Find").click()
     found = page.locator("#attendees .attendee")
