@@ -46,7 +46,7 @@ def _unauthorized(code: str, message: str):
 
 jwt.expired_token_loader(lambda header, payload: _unauthorized("token_expired", "The token has expired."))
 jwt.revoked_token_loader(lambda header, payload: _unauthorized("token_revoked", "The token was revoked."))
-jwt.invalid_token_loader(lambda reason: _unauthorized("token_invalid", f"The token is not valid: {reason}"))
+jwt.invalid_token_loader(lambda reason: _unauthorized("token_invalid", "The token is not valid."))
 jwt.unauthorized_loader(
     lambda reason: _unauthorized("token_missing", "Send an access token: Authorization: Bearer <token>."))
 jwt.user_lookup_error_loader(lambda header, payload: _unauthorized("token_invalid", "The token is not valid."))
