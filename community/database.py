@@ -63,7 +63,7 @@ def read_without_transaction() -> None:
     first statement and the COMMIT after the last, two of a list request's few round trips. A
     statement that writes anyway commits on its own (such a request must write in one statement).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if not db.session().in_transaction() and db.session.get_bind().dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 

@@ -203,7 +203,7 @@ def test_presence_signals_carry_the_public_view_only(app, people, summit):
         presence.do_update_checkin(member, summit.id, at(300, 300))  # a move to another cell
         presence.do_check_out(member, summit.id)
         presence.do_check_out(member, summit.id)
-    sent = _with_event_id(heard)
+        sent = _with_event_id(heard)  # while the events it names can still be read
     assert [name for name, _ in sent] == ["checkin.created", "checkin.updated", "checkin.updated", "checkin.removed"]
     for _, payload in sent:
         assert set(payload) == {"event", "attendee"} and payload["event"] == summit.id

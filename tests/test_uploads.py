@@ -89,7 +89,8 @@ def test_a_file_shown_only_in_a_staff_thread_stays_with_staff(people, places, ma
     assert api_as(people.member).get(upload["url"]).status_code == 404
     anonymous = login_as(people.member)
     anonymous.logout()
-    assert anonymous.get(upload["url"]).status_code == 404
+    refused = anonymous.get(upload["url"])  # like every page: to the sign-in form, nothing about the file
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login?next=")
 
 
 def test_metadata_such_as_gps_is_stripped(people, api_as, login_as):
