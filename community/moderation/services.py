@@ -142,6 +142,9 @@ def do_flag_post(actor: User, post_id: int, reason: str | None, text: str | None
 
 def _hide_if_flagged_enough(post: Post) -> None:
     threshold = current_app.config["FLAG_AUTO_HIDE_THRESHOLD"]
+    # Flaggers of one post take turns from here, so the last of a burst counts every flag
+    # committed before it (NO KEY UPDATE: the flag's own foreign key holds a KEY SHARE lock).
+    db.session.execute(select(Post.id).where(Post.id == post.id).with_for_update(key_share=True))
     count = db.session.scalar(select(func.count(Flag.id)).where(Flag.post_id == post.id, Flag.resolved_at.is_(None)))
     if count < threshold or post.hidden_at is not None:
         return
