@@ -1,4 +1,6 @@
-"""Markdown to safe HTML, done once when a post is written, with @mentions as profile links."""
+"""Markdown to safe HTML, done once when a post is written, with @mentions as profile links;
+and Markdown to plain text, for the places that show an excerpt (notifications, search, pushes)."""
+import html
 import re
 from collections.abc import Mapping
 
@@ -84,9 +86,10 @@ def _highlight(code: str, language: str, attrs: str) -> str:
     return highlight(code, lexer, _FORMATTER)
 
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True,
+# linkify: a bare URL (https://…, www.…) in a post is a link, as people expect.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True,
                                       "highlight": _highlight}).enable(
-    ["table", "strikethrough"]
+    ["table", "strikethrough", "linkify"]
 )
 _markdown.core.ruler.push("mentions", _mentions)
 
@@ -128,3 +131,11 @@ def render_markdown(source: str, mentions: Mapping[str, int] | None = None,
         link_rel="nofollow noopener noreferrer",
         filter_style_properties={"text-align"},
     )
+
+
+def plain_text(source: str) -> str:
+    """What a reader sees of some Markdown, as one line of plain text: the renderer's own
+    output with every tag stripped by the sanitizer (`**Q3**` reads "Q3", a fenced block its
+    code), entities decoded and whitespace collapsed. Not HTML: escape it where it is shown."""
+    stripped = nh3.clean(_markdown.render(source, {}), tags=set(), clean_content_tags={"script", "style"})
+    return " ".join(html.unescape(stripped).split())

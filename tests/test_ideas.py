@@ -241,6 +241,8 @@ def test_staff_set_status_with_an_official_answer_and_followers_hear_of_it(app, 
         told = db.session.scalars(select(Notification).where(Notification.kind == "idea_status")).all()
         assert {n.user_id for n in told} == {people.member.id, customers[0].id, customers[1].id}
         assert {n.idea_id for n in told} == {idea["id"]}
+        # The notification quotes the answer as text, not as Markdown.
+        assert {n.text for n in told} == {f'{people.admin.display_name} set "Scheduled CSV exports" to Planned: Coming in Q3.'}
 
 
 # Merges

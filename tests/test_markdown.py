@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from community.markdown import render_markdown
+from community.markdown import plain_text, render_markdown
 
 from .html_safety import executable_markup
 
@@ -31,6 +31,21 @@ ATTACKS = [
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_attacks_come_out_harmless(attack):
     assert executable_markup(render_markdown(attack)) == []
+
+
+def test_bare_urls_become_links_and_stay_sanitized():
+    html = render_markdown("Docs: https://docs.acme.test/sso?x=1 and www.example.com, `https://in.code.test`")
+    assert '<a href="https://docs.acme.test/sso?x=1" rel="nofollow noopener noreferrer">' in html
+    assert '<a href="http://www.example.com" rel="nofollow noopener noreferrer">www.example.com</a>' in html
+    assert "<code>https://in.code.test</code>" in html  # code stays code
+    assert executable_markup(render_markdown("javascript:alert(1) and data:text/html,x")) == []
+    assert "<a" not in render_markdown("javascript:alert(1)")
+
+
+def test_plain_text_is_what_a_reader_sees():
+    source = "We hit **Q3** goals\n\n```python\nif a < b:\n    pass\n```\n\n> [the plan](https://x.test) &amp; <b>raw</b>"
+    assert plain_text(source) == "We hit Q3 goals if a < b: pass the plan & <b>raw</b>"
+    assert plain_text("") == ""
 
 
 def test_ordinary_markdown_renders():

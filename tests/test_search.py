@@ -138,6 +138,14 @@ def test_the_index_follows_every_write(app, people, general, api_as):
     assert found(member, "pigeon") == {("thread", thread["id"])}
 
 
+def test_snippets_read_as_text_not_markdown(app, people, general, make, api_as):
+    thread = make(make_thread, people.member, general, title="Quarterly review")
+    make(make_post, thread, people.outsider, "We closed **Q3** with okta\n\n```\nokta --sync\n```")
+    [hit] = [hit for hit in search_all(api_as(people.member), "okta") if hit["type"] == "post"]
+    assert "**" not in hit["snippet"] and "```" not in hit["snippet"]
+    assert "Q3 with <mark>okta</mark>" in hit["snippet"], hit["snippet"]
+
+
 def test_snippets_are_safe_html(app, people, general, make, api_as):
     make(make_thread, people.member, general, title="<b>okta</b> & <script>okta</script>",
          body='<img src=x onerror="okta()"> <script>alert("okta")</script> [x](javascript:okta)')

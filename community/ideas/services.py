@@ -17,7 +17,7 @@ from ..accounts.models import Organization, Role, User
 from ..accounts.services import check_not_silenced
 from ..database import db, dialect_insert, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
-from ..markdown import render_markdown
+from ..markdown import plain_text, render_markdown
 from ..moderation import audit
 from ..notifications import subscriptions
 from ..notifications.services import notify
@@ -656,7 +656,7 @@ def do_change_status(actor: User, idea_id: int, status: str | None, note: str | 
         idea.answer_note, idea.answer_html = values["note"], render_markdown(values["note"])
         idea.answer_status, idea.answered_by_id, idea.answered_at = values["status"], actor.id, now
         notify(_followers(idea), "idea_status", actor=actor, thread=idea.thread, idea_id=idea.id,
-               text=f'{actor.display_name} set "{idea.title}" to {status_label(idea.status)}: {values["note"]}')
+               text=f'{actor.display_name} set "{idea.title}" to {status_label(idea.status)}: {plain_text(values["note"])}')
         events.announce(events.idea_status_changed, idea=idea, status=idea.status, note=idea.answer_note)
     events.commit()
     return access_idea(actor, idea.id)

@@ -19,6 +19,7 @@ from .. import events, jobs, outbound, permissions
 from ..accounts.models import DeviceSession, User
 from ..database import db, dialect_insert, utcnow
 from ..errors import NotFound, ValidationFailed
+from ..markdown import plain_text
 from ..notifications import services as notifications
 from ..notifications.links import public_links, target_url
 from ..notifications.models import Notification
@@ -152,7 +153,7 @@ def schedule(new: list[Notification], recipients: dict[int, User]) -> None:
 def _excerpt(post: Post | None, user: User) -> str:
     if post is None or not permissions.can_read_post_body(user, post):
         return ""
-    text = " ".join(post.body.split())
+    text = plain_text(post.body)
     return text if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…"
 
 

@@ -23,6 +23,7 @@ from ..accounts.models import User
 from ..database import db
 from ..errors import ValidationFailed
 from ..ideas.models import Idea
+from ..markdown import plain_text
 from ..pagination import Keyset, Page, check_limit
 from ..threads.models import Category, Post, Thread
 
@@ -191,7 +192,8 @@ def search(actor: User | None, q: str | None, *, cursor: str | None = None, limi
     titles = _excerpts(actor, backend, Thread, {row.thread_id for row in page.items if row.kind != Kind.POST})
     items = []
     for row in page.items:
-        excerpt = bodies.get(row.post_id, "")
+        # A body's excerpt is a piece of Markdown: shown as the text a reader sees (`**Q3**` reads "Q3").
+        excerpt = plain_text(bodies.get(row.post_id, ""))
         if row.kind != Kind.POST and HIT_START not in excerpt:
             excerpt = titles.get(row.thread_id, row.title)
         items.append(Hit(Kind(row.kind).name.lower(), row.id, row.thread_id, row.title, highlighted(excerpt)))
