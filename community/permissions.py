@@ -341,9 +341,27 @@ def can_post_idea(actor: Actor | None, board: Category | None) -> bool:
     return can_participate(actor) and (board is None or can_read_category(actor, board))
 
 
-def can_vote(actor: Actor | None, idea: Idea) -> bool:
+def idea_closed_to_votes(idea: Idea) -> DomainError | None:
     """Closed ideas (shipped, declined, merged) take no more votes, nor withdrawals."""
-    return can_read_idea(actor, idea) and idea.is_open and can_participate(actor)
+    if idea.is_open:
+        return None
+    if idea.status == IdeaStatus.MERGED:
+        return Conflict("This idea was merged into another: vote there instead.", code="idea_closed")
+    return Conflict(f"This idea is {idea.status.replace('_', ' ')}: it takes no more votes.", code="idea_closed")
+
+
+def refusal_to_vote(actor: Actor | None, idea: Idea) -> DomainError | None:
+    """Why the actor may not vote on (or withdraw a vote from) the idea, or None; the vote
+    button shows the reason."""
+    if not can_read_idea(actor, idea) or not is_member(actor):
+        return Forbidden("You may not vote on this idea.")
+    if actor.is_silenced:
+        return Forbidden("You can read but not vote while your account is silenced.", code="account_silenced")
+    return idea_closed_to_votes(idea)
+
+
+def can_vote(actor: Actor | None, idea: Idea) -> bool:
+    return refusal_to_vote(actor, idea) is None
 
 
 def can_comment_on_idea(actor: Actor | None, idea: Idea) -> bool:

@@ -59,6 +59,12 @@ def form_int(name: str) -> int:
         raise ValidationFailed({name: "Choose one."}) from None
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """"1 interest", "2 interests": a count with its noun in the right number (the template
+    filter `counted` too)."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
 def signed_in_user_key() -> str:
     """Rate limits of signed-in actions count per member."""
     return f"user:{current_user.get_id()}"
@@ -174,6 +180,7 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_unavailable)
     app.add_url_rule("/health", view_func=health)
     app.jinja_env.globals["policy"] = permissions
+    app.jinja_env.filters["counted"] = counted
 
 
 HEALTH_REDIS = "roundtable.health_redis"

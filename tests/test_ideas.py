@@ -13,6 +13,7 @@ from community.ideas.models import Idea, IdeaOrganization, IdeaVote
 from community.notifications.models import Notification
 from community.threads import services as threads
 from community.threads.models import Category, Post, Thread
+from community.web import counted
 
 from .conftest import page_queries
 from .factories import make_category, make_organization, make_post, make_user
@@ -242,7 +243,8 @@ def test_staff_set_status_with_an_official_answer_and_followers_hear_of_it(app, 
         assert {n.user_id for n in told} == {people.member.id, customers[0].id, customers[1].id}
         assert {n.idea_id for n in told} == {idea["id"]}
         # The notification quotes the answer as text, not as Markdown.
-        assert {n.text for n in told} == {f'{people.admin.display_name} set "Scheduled CSV exports" to Planned: Coming in Q3.'}
+        assert {n.text for n in told} == {
+            f'{people.admin.display_name} set "Scheduled CSV exports" to Planned: Coming in Q3.'}
 
 
 # Merges
@@ -424,6 +426,9 @@ def test_web_board_pages(app, people, login_as):
     assert staff.post(f"/ideas/{idea_id}/status", {"status": "shipped", "note": "Out **now**"}).status_code == 302
     page = member.get(f"/ideas/{idea_id}").get_data(as_text=True)
     assert "Official answer" in page and "<strong>now</strong>" in page and "disabled" in page
+    # The author voted by posting; the disabled button tells why it is disabled, not what it would do.
+    assert 'title="This idea is shipped: it takes no more votes." disabled' in page
+    assert "Withdraw your vote" not in page
     assert "Audit log export" in member.get("/roadmap").get_data(as_text=True)
     assert "Out <strong>now</strong>" in member.get("/changelog").get_data(as_text=True)
 
@@ -473,3 +478,14 @@ def test_board_pages_do_not_grow_with_their_ideas(app, people, make, url):
     many = {user.id: len(page_queries(app, user.id, url)) for user in (people.member, people.admin)}
     assert many == one
     assert max(many.values()) <= 14
+
+
+def test_counts_on_the_board_read_in_the_right_number(app, people, login_as):
+    assert (counted(1, "interest"), counted(2, "interest"), counted(0, "reply", "replies")) == (
+        "1 interest", "2 interests", "0 replies")
+    idea = post_idea(app, people.member)
+    member = login_as(people.member)
+    assert "· 0 comments" in member.get("/ideas").get_data(as_text=True)
+    member.post(f"/ideas/{idea['id']}/comment", {"body": "Me too"})
+    listing = member.get("/ideas").get_data(as_text=True)
+    assert "· 1 comment\n" in listing and "1 comments" not in listing

@@ -43,7 +43,8 @@ def test_bare_urls_become_links_and_stay_sanitized():
 
 
 def test_plain_text_is_what_a_reader_sees():
-    source = "We hit **Q3** goals\n\n```python\nif a < b:\n    pass\n```\n\n> [the plan](https://x.test) &amp; <b>raw</b>"
+    source = ("We hit **Q3** goals\n\n```python\nif a < b:\n    pass\n```\n\n"
+              "> [the plan](https://x.test) &amp; <b>raw</b>")
     assert plain_text(source) == "We hit Q3 goals if a < b: pass the plan & <b>raw</b>"
     assert plain_text("") == ""
 

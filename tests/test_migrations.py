@@ -3,8 +3,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import current_app
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import select
 
+from community.accounts.models import User
+from community.accounts.services import new_handle
 from community.database import db
+
+from .factories import make_user
 
 
 def test_migrations_match_the_models(app_context):
@@ -41,3 +46,17 @@ def test_only_the_full_text_objects_are_skipped(app_context):
     else:
         assert {"threads_fts", "posts_fts"} <= names and all(name.startswith(("threads_fts", "posts_fts"))
                                                               for name in names)
+
+
+def test_one_letter_handles_get_a_mentionable_one(app_context):
+    """i16_two_letter_handles: a handle no @mention can reach becomes the one a new member of that
+    name gets (`q1`, or the next number free)."""
+    taken, short, fine = (make_user(display_name=name, handle=handle) for name, handle in
+                          (("Q One", "q1"), ("Q", "q"), ("Al", "al")))
+    ids = (taken.id, short.id, fine.id)
+    db.session.remove()
+    downgrade(revision="i19_webhooks")
+    upgrade()
+    handles = dict(db.session.execute(select(User.id, User.handle).where(User.id.in_(ids))).all())
+    assert [handles[user_id] for user_id in ids] == ["q1", "q2", "al"]
+    assert new_handle("Z") == "z1"

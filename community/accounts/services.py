@@ -71,6 +71,9 @@ def check_interests(interests) -> list[str]:
     return check_tags(interests, field="interests", label="interest", max_count=MAX_INTERESTS)
 
 
+MIN_HANDLE_LENGTH = 2
+
+
 def handle_base(display_name: str) -> str:
     """`Zoë O'Neil` → `zoe_o_neil`: what a mention of this member looks like, before numbering."""
     ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode().lower()
@@ -83,7 +86,8 @@ def new_handle(display_name: str) -> str:
     `users.handle` refuses a handle taken meanwhile."""
     base = handle_base(display_name)
     taken = set(db.session.scalars(select(User.handle).where(User.handle.startswith(base, autoescape=True))))
-    n, handle = 1, base
+    # A mention needs two characters (markdown.MENTION): a one-letter name is numbered from 1 (`q1`).
+    n, handle = 1, base if len(base) >= MIN_HANDLE_LENGTH else f"{base}1"
     while handle in taken:
         n += 1
         handle = f"{base}{n}"

@@ -516,20 +516,12 @@ def _remove_vote(voter: User, idea: Idea) -> VoteState | None:
     return state
 
 
-def _closed(idea: Idea) -> Conflict:
-    if idea.status == IdeaStatus.MERGED:
-        return Conflict("This idea was merged into another: vote there instead.", code="idea_closed")
-    return Conflict(f"This idea is {status_label(idea.status).lower()}: it takes no more votes.",
-                    code="idea_closed")
-
-
 def _set_vote(voter: User, idea: Idea, voted: bool, importance: str | None, cast_by: User | None = None):
     """Add or withdraw `voter`'s vote with the organization and the idea locked; announces a change.
     Returns (the vote state, whether anything changed)."""
     lock_organizations(voting_organization_id(voter))
     lock_ideas(idea)
-    if not idea.is_open:
-        raise _closed(idea)
+    permissions.ensure(permissions.idea_closed_to_votes(idea))
     state = _add_vote(voter, idea, importance, cast_by) if voted else _remove_vote(voter, idea)
     if state is None:
         return VoteState(idea.vote_count, idea.voter_org_count, has_voted=voted), False
@@ -584,7 +576,7 @@ def do_vote_for(actor: User, idea_id: int, user_id: int, voted: bool, importance
     if not permissions.can_vote_for_members(actor, idea):
         if not permissions.is_staff(actor):
             raise Forbidden("Only staff vote on a member's behalf.")
-        raise _closed(idea)
+        permissions.ensure(permissions.idea_closed_to_votes(idea))
     member = _access_voter(actor, idea, user_id)
     values = check_fields(importance=(check_importance, importance), reason=(check_proxy_reason, reason))
     had_voted = db.session.scalar(select(IdeaVote.id).where(IdeaVote.idea_id == idea.id,
@@ -655,8 +647,9 @@ def do_change_status(actor: User, idea_id: int, status: str | None, note: str | 
         idea.status = values["status"]
         idea.answer_note, idea.answer_html = values["note"], render_markdown(values["note"])
         idea.answer_status, idea.answered_by_id, idea.answered_at = values["status"], actor.id, now
+        answer = plain_text(values["note"])  # a notification quotes the answer as text
         notify(_followers(idea), "idea_status", actor=actor, thread=idea.thread, idea_id=idea.id,
-               text=f'{actor.display_name} set "{idea.title}" to {status_label(idea.status)}: {plain_text(values["note"])}')
+               text=f'{actor.display_name} set "{idea.title}" to {status_label(idea.status)}: {answer}')
         events.announce(events.idea_status_changed, idea=idea, status=idea.status, note=idea.answer_note)
     events.commit()
     return access_idea(actor, idea.id)

@@ -8,7 +8,7 @@ from ..accounts import services as accounts
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..threads import services as threads
-from ..web import form_int, signed_in_user_key
+from ..web import counted, form_int, signed_in_user_key
 from . import services
 from .models import FlagReason
 
@@ -75,7 +75,7 @@ def resolve_flag(flag_id: int):
     resolution = services.do_resolve_flag(current_user, flag_id, request.form.get("action"),
                                           request.form.get("reason"))
     flash(f"Post {'hidden' if resolution.action == 'hide' else 'kept'}; "
-          f"{resolution.resolved_count} flag(s) resolved.", "success")
+          f"{counted(resolution.resolved_count, 'flag')} resolved.", "success")
     return redirect(url_for("moderation.queue"))
 
 
