@@ -11,6 +11,9 @@ import os
 # The app's own logs (errors, warnings, pushes that failed) as JSON lines too, beside the
 # access log; an operator may still ask for LOG_FORMAT=text.
 os.environ.setdefault("LOG_FORMAT", "json")
+# Served behind one proxy (the nginx of deploy/): believe the one X-Forwarded-For and
+# X-Forwarded-Proto value it adds, and none a client wrote (the app's ProxyFix; see the README).
+os.environ.setdefault("TRUSTED_PROXY_HOPS", "1")
 
 wsgi_app = "wsgi:create_app()"
 bind = [os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")]
@@ -24,7 +27,6 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 access_log_format = '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": %(B)s, "ms": %(M)s}'
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):

@@ -4,6 +4,7 @@
 """
 from api import init_api
 from community import create_app as create_community_app
+from community import trust_proxy_hops
 from realtime import init_realtime
 
 
@@ -11,4 +12,5 @@ def create_app(settings: dict | None = None):
     app = create_community_app(settings)
     init_api(app)
     init_realtime(app)
+    trust_proxy_hops(app)
     return app

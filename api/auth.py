@@ -1,7 +1,7 @@
 """Sign-in for apps: JWT access and refresh tokens, one device session per login."""
 import uuid
 
-from flask import current_app, g, request
+from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 from marshmallow import Schema, fields
 
@@ -10,7 +10,7 @@ from community.accounts import device_sessions, oidc, sso
 from community.accounts import services as accounts
 from community.accounts.models import SessionKind
 from community.errors import AuthenticationFailed, NotFound
-from community.extensions import jwt, limiter
+from community.extensions import jwt
 from community.privacy import erasure
 from community.responses import public, render_error
 from community.shapes import ProfileSchema
@@ -136,12 +136,6 @@ def issue_tokens(user, device_name: str | None) -> dict:
     return _token_pair(user, session, refresh_jti)
 
 
-def _login_account_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "login-account:" + (email.strip().lower() if isinstance(email, str) else "")
-
-
 # Routes
 
 
@@ -151,8 +145,8 @@ def _login_account_key() -> str:
 @bp.error(401, description="Unknown email or wrong password (the same answer for both).")
 @bp.error(429, description="Too many attempts.")
 @bp.doc(security=[])
-@limiter.limit(rate_limits.LOGIN)
-@limiter.limit(rate_limits.LOGIN, key_func=_login_account_key)
+@rate_limits.sign_in_per_address()
+@rate_limits.password_guesses_per_account
 @public
 def login(credentials):
     user = accounts.authenticate(credentials["email"], credentials["password"])
@@ -170,7 +164,7 @@ def login(credentials):
 @bp.error(429, description="Too many attempts.")
 @bp.error(503, description="The provider does not answer (its keys could not be fetched).")
 @bp.doc(security=[])
-@limiter.limit(rate_limits.LOGIN)
+@rate_limits.sign_in_per_address()
 @public
 def oidc_login(body):
     """Exchange an ID token from the single sign-on provider for a device session, like `/auth/login`."""

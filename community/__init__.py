@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, freshness
 from .accounts import oidc
@@ -41,6 +42,17 @@ def create_app(settings: dict | None = None) -> Flask:
     configure_blueprints(app)
     register_cli(app)
     return app
+
+
+def trust_proxy_hops(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, the client is the address (and scheme) the outermost
+    of them saw: each proxy appends to X-Forwarded-For, so only that many values from the end
+    are believed and whatever a client wrote before them is ignored. With 0 (the default) no
+    header is believed, so nobody picks their own address. Call it last: the wrapper must be
+    outermost, so Socket.IO's handshakes see the real address too."""
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def configure_extensions(app: Flask) -> None:

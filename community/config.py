@@ -27,6 +27,13 @@ def _positive_int(name: str, default: int) -> int:
     return int(value)
 
 
+def _count(name: str, default: int) -> int:
+    value = (os.environ.get(name) or str(default)).strip()
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number (0 or more), not {value!r}.")
+    return int(value)
+
+
 def _hour(name: str, default: int) -> int:
     value = (os.environ.get(name) or str(default)).strip()
     if not value.isdigit() or int(value) > 23:
@@ -82,6 +89,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Where members reach the site: links in emails (and invitations printed by the CLI).
         "BASE_URL": (os.environ.get("ROUNDTABLE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "TRUSTED_PROXY_HOPS": _count("TRUSTED_PROXY_HOPS", 0),
         # false: every request reads the database (to measure a cache miss, or to rule caches out).
         "CACHE_ENABLED": _flag("CACHE_ENABLED", True),
         # A lost Redis must not take requests down: limits fall back to memory meanwhile.

@@ -21,7 +21,8 @@ from .database import db
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# No X-RateLimit-* or Retry-After on answers within the limits; a 429 says when to retry (web.py).
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 # Initialised by the entry points that use them: `api` (tokens) and `realtime` (pushes).
 jwt = JWTManager()
 socketio = SocketIO()

@@ -1,9 +1,12 @@
 """What every web page shares: sign-in enforcement, security headers, error pages."""
+import math
+import time
 from urllib.parse import urlsplit
 
 import redis
 from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -15,7 +18,7 @@ from . import permissions
 from .accounts import oidc, web_sign_in
 from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
-from .extensions import login_manager
+from .extensions import limiter, login_manager
 from .jobs.services import queue_health
 from .responses import http_error_response, public, register_error_renderer, render_error
 
@@ -141,6 +144,13 @@ def _csrf_error(error: CSRFError):
                         "This form was open too long or came from elsewhere. Reload the page and try again.")
 
 
+def _rate_limited(error: RateLimitExceeded):
+    """Only a refusal says when to come back: answers within the limit carry no Retry-After."""
+    breached = limiter.current_limit
+    wait = math.ceil(breached.reset_at - time.time()) if breached else 60
+    return render_error(429, headers=[("Retry-After", str(max(1, wait)))])
+
+
 def _database_unavailable(error: Exception):
     """A lost or restarting database is a clean, retryable 503, not a crash; the transaction is
     rolled back and the pool hands out fresh connections once the database is back."""
@@ -174,6 +184,7 @@ def register_web(app: Flask) -> None:
     app.after_request(web_sign_in.mark_web_session_seen)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(DisconnectionError, _database_unavailable)

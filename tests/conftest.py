@@ -57,6 +57,18 @@ def postgres_url(worker_id: str = "master") -> str:
     return url.render_as_string(hide_password=False)
 
 
+def fresh_postgres_database(config, suffix: str) -> str:
+    """An empty database beside this worker's test database, for the servers a module starts."""
+    url = make_url(postgres_url(worker_of(config)))
+    name = f"{url.database}_{suffix}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:

@@ -134,3 +134,60 @@ class PostgresServer:
         """Stop (dropping every connection) and start again on the same port."""
         self.stop()
         self.start()
+
+
+class NginxServer:
+    """The nginx of `deploy/nginx.conf`, run as written but on loopback ports: its upstream is
+    `app_ports`, its HTTPS server has a throwaway certificate. In the foreground (daemon off),
+    so `stop` ends exactly the master process this object started, and its workers with it."""
+
+    def __init__(self, directory: Path, app_ports: list[int]):
+        self.directory = directory
+        self.app_ports = app_ports
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.process = None
+
+    def _site(self) -> str:
+        site = (ROOT / "deploy" / "nginx.conf").read_text()
+        replacements = [("listen 80;", f"listen 127.0.0.1:{free_port()};"),
+                        ("listen 443 ", f"listen 127.0.0.1:{self.port} "),
+                        ("/etc/letsencrypt/live/community.example.com/", f"{self.directory}/"),
+                        *[(f"server 127.0.0.1:{shipped} ", f"server 127.0.0.1:{port} ")
+                          for shipped, port in zip((8001, 8002), self.app_ports, strict=True)]]
+        for shipped, local in replacements:
+            assert shipped in site, f"deploy/nginx.conf no longer has {shipped!r}: adapt this test"
+            site = site.replace(shipped, local)
+        return site
+
+    def start(self) -> "NginxServer":
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-keyout", str(self.directory / "privkey.pem"),
+                        "-out", str(self.directory / "fullchain.pem")], check=True, capture_output=True, timeout=60)
+        (self.directory / "roundtable.conf").write_text(self._site())
+        temp_paths = "\n".join(f"    {kind}_temp_path {self.directory}/{kind};"
+                               for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (self.directory / "nginx.conf").write_text(
+            ("user root;\n" if os.geteuid() == 0 else "")  # its workers must write the temp folders here
+            + f"daemon off;\nworker_processes 1;\npid {self.directory}/nginx.pid;\n"
+            f"error_log {self.directory}/error.log;\nevents {{ worker_connections 256; }}\n"
+            f"http {{\n    access_log {self.directory}/access.log;\n{temp_paths}\n"
+            f"    include {self.directory}/roundtable.conf;\n}}\n")
+        configuration = ["nginx", "-p", str(self.directory), "-c", str(self.directory / "nginx.conf")]
+        checked = subprocess.run([*configuration, "-t"], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr
+        self.process = subprocess.Popen(configuration, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("nginx did not start: " + (self.directory / "error.log").read_text())
+
+    def stop(self) -> None:
+        if self.process:
+            stop_process(self.process)

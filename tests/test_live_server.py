@@ -97,12 +97,14 @@ def test_the_session_cookie_is_httponly_and_samesite(server):
     assert "Secure" not in cookie  # plain HTTP on loopback; see the HTTPS test below
 
 
-def _login_from(server, source_ip, email, password):
+def _login_from(server, source_ip, email, password, forwarded_for=None):
     """One sign-in attempt from a given loopback address, with its own session and CSRF token."""
     def request(method, path, body=None, cookie=None):
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
                                                 source_address=(source_ip, 0))
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if forwarded_for:
+            headers["X-Forwarded-For"] = forwarded_for
         if cookie:
             headers["Cookie"] = cookie
         connection.request(method, path, body=body, headers=headers)
@@ -131,6 +133,38 @@ def test_login_is_rate_limited_per_address(server):
     statuses = [_login_from(server, "127.0.0.4", f"nobody{i}@x.test", "wrong")[0] for i in range(11)]
     assert statuses == [401] * 10 + [429]
     assert _login_from(server, "127.0.0.5", "nobody@x.test", "wrong")[0] == 401
+
+
+def test_without_a_trusted_proxy_a_client_cannot_pick_its_own_address(server):
+    """`flask run` trusts no proxy (TRUSTED_PROXY_HOPS=0): X-Forwarded-For changes nothing."""
+    statuses = [_login_from(server, "127.0.0.7", f"nobody{i}@x.test", "wrong", forwarded_for=f"10.0.0.{i}")[0]
+                for i in range(11)]
+    assert statuses == [401] * 10 + [429]
+
+
+def _api_login_from(server, source_ip, email, password):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(source_ip, 0))
+    connection.request("POST", "/api/v1/auth/login", json.dumps({"email": email, "password": password}),
+                       {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = response.status, response.headers, response.read().decode()
+    connection.close()
+    return answer
+
+
+def test_one_account_has_ten_wrong_guesses_a_minute_across_the_web_and_the_api(server):
+    email = "admin@roundtable.test"
+    doors = [_login_from, _api_login_from]
+    # Signing in costs the account nothing, and says nothing about waiting.
+    for door in doors:
+        status, headers, _ = door(server, "127.0.0.8", email, DEMO_PASSWORD)
+        assert status in (200, 302) and "Retry-After" not in headers
+    # Ten wrong guesses, alternating doors, each from its own address (so only the account counts).
+    guesses = [doors[i % 2](server, f"127.0.1.{i}", email, "wrong")[0] for i in range(10)]
+    assert guesses == [401] * 10
+    for i, door in enumerate(doors):
+        status, headers, _ = door(server, f"127.0.2.{i}", email, DEMO_PASSWORD)
+        assert status == 429 and int(headers["Retry-After"]) > 0
 
 
 def _api_from(server, source_ip, method, path, body=None, token=None):

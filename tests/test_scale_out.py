@@ -5,24 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-from .conftest import postgres_url, worker_of
+from .conftest import fresh_postgres_database
 from .live_server import LiveServer
 from .realtime_client import App, thread_in
 
 
 @pytest.fixture(scope="module")
 def live_postgres_url(request):
-    url = make_url(postgres_url(worker_of(request.config)))
-    live = f"{url.database}_live"  # beside the test database, so parallel runs never share it
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{live}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{live}"'))
-    admin.dispose()
-    return url.set(database=live).render_as_string(hide_password=False)
+    return fresh_postgres_database(request.config, "live")
 
 
 @pytest.fixture(scope="module")

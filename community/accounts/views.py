@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from .. import permissions, rate_limits
 from ..errors import AuthenticationFailed, Conflict, DomainError, Forbidden, Unavailable, ValidationFailed
-from ..extensions import limiter
 from ..responses import public
 from ..threads import services as threads
 from ..web import safe_next_url
@@ -20,10 +19,6 @@ _NEXT_AFTER_SSO = "sso_next"
 _ID_TOKEN = "sso_id_token"
 
 
-def _login_account_key() -> str:
-    return "login-account:" + request.form.get("email", "").strip().lower()
-
-
 @bp.app_context_processor
 def _sign_in_choices() -> dict:
     """What the sign-in and invitation pages offer."""
@@ -32,8 +27,8 @@ def _sign_in_choices() -> dict:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(rate_limits.LOGIN, methods=["POST"])
-@limiter.limit(rate_limits.LOGIN, methods=["POST"], key_func=_login_account_key)
+@rate_limits.sign_in_per_address()
+@rate_limits.password_guesses_per_account
 @public
 def login():
     next_url = safe_next_url(request.values.get("next"), url_for("threads.index"))
@@ -66,7 +61,7 @@ def oidc_login():
 
 
 @bp.get("/auth/oidc/callback")
-@limiter.limit(rate_limits.LOGIN)
+@rate_limits.sign_in_per_address("GET")
 @public
 def oidc_callback():
     if not oidc.is_enabled():
