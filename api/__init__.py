@@ -10,6 +10,7 @@ from . import (
     contacts,
     docs,
     events,
+    exports,
     ideas,
     jobs,
     moderation,
@@ -26,7 +27,7 @@ from .errors import ErrorSchema, register_errors
 
 # One module per resource, each with its token-guarded blueprint `bp`.
 RESOURCES = (auth, threads, users, notifications, ideas, moderation, events, agenda, contacts, search, jobs, uploads,
-             push, organizations, webhooks)
+             push, organizations, webhooks, exports)
 
 
 class RoundtableApi(Api):

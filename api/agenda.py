@@ -6,10 +6,9 @@ from community import permissions, rate_limits
 from community.extensions import limiter
 from community.gatherings import agenda, meetings, schedule
 from community.gatherings.ical import calendar_ics
-from community.shapes import Can
+from community.shapes import Can, MeetingSchema
 
 from .common import api_blueprint, user_rate_key, viewer
-from .events import MeetingSchema
 
 bp = api_blueprint("agenda", "Agenda: sessions, my schedule, when I can meet, my calendar.")
 

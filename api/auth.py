@@ -13,7 +13,7 @@ from community.errors import AuthenticationFailed, NotFound
 from community.extensions import jwt
 from community.privacy import erasure
 from community.responses import public, render_error
-from community.shapes import ProfileSchema
+from community.shapes import MeSchema
 
 from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
@@ -65,19 +65,6 @@ class OidcLoginSchema(Schema):
     id_token = fields.String(required=True, metadata={
         "description": "An ID token the app got from the single sign-on provider (authorization code flow with PKCE)."})
     device_name = fields.String(load_default="", metadata={"description": "Shown in the session list."})
-
-
-class MeSchema(ProfileSchema):
-    """The signed-in member: their profile plus what only they (and staff) see."""
-
-    email = fields.String()
-    status = fields.String()
-    email_mentions = fields.Boolean(metadata={"description": "Email me at once when someone mentions me."})
-    email_digest = fields.Boolean(metadata={"description": "Email me a daily digest of my unread notifications."})
-    push_mentions = fields.Boolean(metadata={"description": "Push my devices when someone mentions me."})
-    push_replies = fields.Boolean(metadata={"description": "Push replies and new threads in what I watch."})
-    push_idea_updates = fields.Boolean(metadata={"description": "Push answers and status changes of my ideas."})
-    push_meetings = fields.Boolean(metadata={"description": "Push meeting requests and answers."})
 
 
 class MeUpdateSchema(Schema):

@@ -7,7 +7,7 @@ from community.extensions import limiter
 from community.gatherings import calendar, meetings, people, presence
 from community.gatherings.models import LocationSharing, Visibility, WhoMayAsk
 from community.gatherings.qr import checkin_qr_payload
-from community.shapes import Can, UserRefSchema, current_viewer
+from community.shapes import Can, MeetingSchema, current_viewer
 
 from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 
@@ -144,21 +144,6 @@ class MeetingCreateSchema(Schema):
     zone = fields.String(load_default=None, allow_none=True)
     starts_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
         "description": "A free slot of theirs (GET /events/{id}/attendees/{user_id}/free_slots); null: meet now."})
-
-
-class MeetingSchema(Schema):
-    id = fields.Integer()
-    event_id = fields.Integer()
-    requester = fields.Nested(UserRefSchema)
-    recipient = fields.Nested(UserRefSchema)
-    message = fields.String()
-    zone = fields.Function(lambda m: m.zone.name if m.zone else None, metadata={"type": "string", "nullable": True})
-    status = fields.String(metadata={"enum": ["pending", "accepted", "declined", "superseded"]})
-    starts_at = fields.DateTime(allow_none=True)
-    ends_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    responded_at = fields.DateTime(allow_none=True)
-    can_answer = Can(permissions.can_answer_meeting)
 
 
 def _rate_limited(view):

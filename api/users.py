@@ -5,9 +5,9 @@ from marshmallow import Schema, fields
 from community.accounts import services as accounts
 from community.privacy import erasure
 from community.responses import public
-from community.shapes import ProfileSchema
+from community.shapes import MeSchema, ProfileSchema
 
-from .auth import MeSchema, issue_tokens
+from .auth import issue_tokens
 from .common import api_blueprint, viewer
 
 bp = api_blueprint("users", "Member profiles and invitations.")

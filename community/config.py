@@ -103,6 +103,8 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Uploads (images and PDFs) are larger than any form: their routes raise the limit to this.
         "UPLOAD_MAX_BYTES": _positive_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
         "UPLOADS_DIR": os.environ.get("UPLOADS_DIR") or os.path.join(instance_path, "uploads"),
+        # Members' data exports (zip files, each kept 7 days): web processes and workers share it.
+        "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or os.path.join(instance_path, "exports"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "roundtable_session",

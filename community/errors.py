@@ -74,6 +74,14 @@ def check_fields(**checks) -> dict:
     return values
 
 
+class Gone(DomainError):
+    """It existed, and its time is over (an export past its download period)."""
+
+    code = "gone"
+    status = 410
+    default_message = "This is no longer available."
+
+
 class TooLarge(DomainError):
     """What was sent is larger than allowed (an upload over UPLOAD_MAX_BYTES)."""
 

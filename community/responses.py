@@ -16,6 +16,7 @@ DEFAULT_MESSAGES = {
     404: "There is nothing here, or you cannot see it.",
     405: "That method is not allowed here.",
     409: "That is not possible in the current state.",
+    410: "This is no longer available.",
     413: "What you sent is too large.",
     415: "Send the body as JSON, with Content-Type: application/json.",
     422: "Some fields are not valid.",
@@ -25,7 +26,7 @@ DEFAULT_MESSAGES = {
 }
 ERROR_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
+    409: "conflict", 410: "gone", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
     429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
 

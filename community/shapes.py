@@ -80,6 +80,19 @@ class ProfileSchema(UserRefSchema):
     created_at = fields.DateTime()
 
 
+class MeSchema(ProfileSchema):
+    """The signed-in member: their profile plus what only they (and staff) see."""
+
+    email = fields.String()
+    status = fields.String()
+    email_mentions = fields.Boolean(metadata={"description": "Email me at once when someone mentions me."})
+    email_digest = fields.Boolean(metadata={"description": "Email me a daily digest of my unread notifications."})
+    push_mentions = fields.Boolean(metadata={"description": "Push my devices when someone mentions me."})
+    push_replies = fields.Boolean(metadata={"description": "Push replies and new threads in what I watch."})
+    push_idea_updates = fields.Boolean(metadata={"description": "Push answers and status changes of my ideas."})
+    push_meetings = fields.Boolean(metadata={"description": "Push meeting requests and answers."})
+
+
 class CategorySchema(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -212,3 +225,18 @@ class NotificationSchema(Schema):
     read = fields.Boolean()
     created_at = fields.DateTime(attribute="updated_at", metadata={"description": "When it last happened."})
     text = fields.String()
+
+
+class MeetingSchema(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    requester = fields.Nested(UserRefSchema)
+    recipient = fields.Nested(UserRefSchema)
+    message = fields.String()
+    zone = fields.Function(lambda m: m.zone.name if m.zone else None, metadata={"type": "string", "nullable": True})
+    status = fields.String(metadata={"enum": ["pending", "accepted", "declined", "superseded"]})
+    starts_at = fields.DateTime(allow_none=True)
+    ends_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    responded_at = fields.DateTime(allow_none=True)
+    can_answer = Can(permissions.can_answer_meeting)

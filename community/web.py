@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 import redis
 from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_jwt_extended import current_user as token_user
+from flask_jwt_extended import verify_jwt_in_request
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -39,8 +41,8 @@ def content_security_policy(form_targets: list[str]) -> str:
 
 PAGE_TITLES = {
     400: "Bad request", 401: "Sign in failed", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
-    409: "Not possible right now", 413: "Too large", 415: "Unsupported format", 422: "Please check your input",
-    429: "Slow down", 500: "Something went wrong", 503: "Back in a moment",
+    409: "Not possible right now", 410: "No longer available", 413: "Too large", 415: "Unsupported format",
+    422: "Please check your input", 429: "Slow down", 500: "Something went wrong", 503: "Back in a moment",
 }
 
 
@@ -71,6 +73,17 @@ def counted(count: int, singular: str, plural: str | None = None) -> str:
 def signed_in_user_key() -> str:
     """Rate limits of signed-in actions count per member."""
     return f"user:{current_user.get_id()}"
+
+
+def web_or_app_user():
+    """The member asking a route that serves files to both faces: signed in on the web, or an
+    app sending its bearer token (checked like the API's); None for neither."""
+    if current_user.is_authenticated:
+        return current_user
+    if request.headers.get("Authorization"):
+        verify_jwt_in_request()
+        return token_user
+    return None
 
 
 class IdConverter(IntegerConverter):

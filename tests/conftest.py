@@ -20,6 +20,7 @@ from wsgi import create_app
 
 from .factories import People, make_people
 from .live_server import LiveServer, RedisServer
+from .mailbox import Inbox, start_smtp
 from .realtime_client import App
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -328,6 +329,17 @@ def assert_error(response, status: int, code: str | None = None):
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+@pytest.fixture
+def inbox(app, monkeypatch):
+    """A real SMTP server on a free local port, and the app sending to it."""
+    inbox = Inbox()
+    controller = start_smtp(inbox)
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://community.example.com")
+    yield inbox
+    controller.stop()
 
 
 @pytest.fixture(scope="module")

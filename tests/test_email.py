@@ -19,17 +19,6 @@ from .mailbox import start_smtp as _start
 
 
 @pytest.fixture
-def inbox(app, monkeypatch):
-    """A real SMTP server on a free local port, and the app sending to it."""
-    inbox = Inbox()
-    controller = _start(inbox)
-    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
-    monkeypatch.setitem(app.config, "BASE_URL", "https://community.example.com")
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
 def general(make):
     return make(make_category, "General")
 

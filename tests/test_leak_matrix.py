@@ -88,6 +88,7 @@ def _ids(app):
     from community.gatherings.models import Event
     from community.ideas.models import Idea
     from community.notifications.models import Notification
+    from community.privacy.models import DataExport
     from community.threads.models import Category
     from community.uploads.models import Upload
     from community.webhooks.models import Webhook, WebhookDelivery
@@ -96,7 +97,7 @@ def _ids(app):
         pools = {name: list(db.session.scalars(select(model.id))) for name, model in (
             ("thread_id", Thread), ("post_id", Post), ("category_id", Category), ("user_id", User),
             ("event_id", Event), ("idea_id", Idea), ("notification_id", Notification),
-            ("session_id", AgendaSession), ("organization_id", Organization))}
+            ("session_id", AgendaSession), ("organization_id", Organization), ("export_id", DataExport))}
         # A file is named by its key; the name after it is only for the browser's download.
         pools["key"] = list(db.session.scalars(select(Upload.key)))
         pools["name"] = ["file"]

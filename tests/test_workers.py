@@ -1,9 +1,11 @@
 """Real workers (`flask worker` processes) on a real Redis broker, as an operator runs them:
 a mention committed by the web process is emailed by a worker; a process killed right after
 its commit still gets its job done; a rolled-back change leaves no job at all."""
+import io
 import subprocess
 import sys
 import time
+import zipfile
 from textwrap import dedent
 
 import pytest
@@ -39,7 +41,8 @@ def site(tmp_path_factory, redis_server, inbox):
     """The web process (`flask run`) on Redis: with REDIS_URL it leaves jobs to the workers."""
     database = f"sqlite:///{tmp_path_factory.mktemp('workers') / 'site.sqlite'}"
     live = LiveServer({"DATABASE_URL": database, "REDIS_URL": redis_server.url, "SMTP_URL": inbox.url,
-                       "SECRET_KEY": "workers-test-" + "k" * 32, "RATELIMIT_ENABLED": "false"})
+                       "SECRET_KEY": "workers-test-" + "k" * 32, "RATELIMIT_ENABLED": "false",
+                       "EXPORTS_DIR": str(tmp_path_factory.mktemp("exports"))})
     live.command("db", "upgrade")
     live.command("seed-demo")
     live.start()
@@ -104,6 +107,27 @@ def test_a_worker_sends_what_the_web_process_committed(site, workers, inbox):
     assert wait_for(lambda: _jobs(site)[-1][0] == "succeeded")
     time.sleep(1)
     assert len(inbox.to(BOB)) == before + 1  # two workers, one email
+
+
+def test_a_worker_builds_an_export_that_only_its_member_downloads(site, workers, inbox):
+    alice, bob = _sign_in(site, "alice@acme.test"), _sign_in(site, BOB)
+    started = requests.post(f"{site.url}/api/v1/me/exports", headers=alice, timeout=10)
+    assert started.status_code == 202 and started.json()["status"] == "pending", started.text
+    follow = f"{site.url}/api/v1/me/exports/{started.json()['id']}"
+    time.sleep(1)
+    assert requests.get(follow, headers=alice, timeout=10).json()["status"] == "pending"  # no worker yet
+
+    workers(1)
+    assert wait_for(lambda: requests.get(follow, headers=alice, timeout=10).json()["status"] == "ready")
+    link = requests.get(follow, headers=alice, timeout=10).json()["download_url"]
+    download = requests.get(link, headers=alice, timeout=10)
+    assert download.status_code == 200 and download.headers["Content-Type"] == "application/zip"
+    profile = zipfile.ZipFile(io.BytesIO(download.content)).read("profile.json").decode()
+    assert '"email": "alice@acme.test"' in profile
+    assert requests.get(link, headers=bob, timeout=10).status_code == 404
+    assert requests.get(follow, headers=bob, timeout=10).status_code == 404
+    path = f"/settings/data/exports/{started.json()['id']}/download"  # on the site's public address
+    assert wait_for(lambda: any(path in m.get_payload(decode=True).decode() for m in inbox.to("alice@acme.test")))
 
 
 CHANGE = dedent("""

@@ -6,6 +6,8 @@ from .models import Notification
 
 def target_url(notification: Notification) -> str:
     """Where a notification leads."""
+    if notification.kind == "export_ready":
+        return url_for("privacy.my_data", _anchor="export")
     if notification.idea_id is not None:
         return url_for("ideas.idea", idea_id=notification.idea_id)
     if notification.thread_id is not None:

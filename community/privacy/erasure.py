@@ -28,6 +28,7 @@ from ..notifications.models import Notification, Subscription
 from ..push.models import PushSubscription
 from ..threads.models import Post, PostRevision
 from ..threads.services import render_post
+from . import exports
 
 
 def has_password(user: User) -> bool:
@@ -93,8 +94,10 @@ def _erase(user: User, *, by: User, reason: str) -> None:
     forget_meeting_messages(user)
     _rename_in_notifications(user_id, name)
     _unmention(user_id, handle)
+    export_files = exports.forget_exports(user)
     events.announce(events.user_erased, user=user)
     events.commit()
+    exports.remove_files(export_files)
 
 
 def _tombstone_email(user_id: int) -> str:

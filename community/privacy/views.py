@@ -1,20 +1,50 @@
 """Web pages for a member's data rights (their export, erasing their account) and for admins
 erasing a member. Thin: parse, call a service, render."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from .. import permissions
+from .. import permissions, rate_limits
 from ..accounts import services as accounts
 from ..accounts import web_sign_in
 from ..errors import Conflict, Forbidden, ValidationFailed
-from . import erasure
+from ..extensions import limiter
+from ..responses import public
+from ..web import signed_in_user_key, web_or_app_user
+from . import erasure, exports
 
 bp = Blueprint("privacy", __name__)
 
 
 @bp.get("/settings/data")
 def my_data():
-    return render_template("privacy/my_data.html", has_password=erasure.has_password(current_user))
+    export = exports.latest_export(current_user)
+    return render_template("privacy/my_data.html", has_password=erasure.has_password(current_user), export=export,
+                           download_url=exports.download_url(export) if export else None)
+
+
+@bp.post("/settings/data/export")
+@limiter.limit(rate_limits.WRITE, key_func=signed_in_user_key)
+def start_export():
+    try:
+        exports.do_start_export(current_user)
+    except Conflict as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash("Your export is being prepared. You will be notified (and emailed) when it is ready.", "success")
+    return redirect(url_for("privacy.my_data", _anchor="export"))
+
+
+@bp.get("/settings/data/exports/<int:export_id>/download")
+@public  # checked here: by the member's web session or by their app's token
+def download_export(export_id: int):
+    member = web_or_app_user()
+    if member is None:  # neither signed in nor an app: like every page, to the sign-in form
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    export, path = exports.access_download(member, export_id)
+    response = send_file(path, mimetype="application/zip", as_attachment=True,
+                         download_name=exports.download_name(export), max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/settings/data/erase", methods=["GET", "POST"])

@@ -3,15 +3,13 @@ files here; posts show them by URL, which answers only to those who may read suc
 import io
 
 from flask import Blueprint, current_app, jsonify, redirect, request, send_file, url_for
-from flask_jwt_extended import current_user as token_user
-from flask_jwt_extended import verify_jwt_in_request
 from flask_login import current_user
 
 from .. import rate_limits
 from ..errors import TooLarge, ValidationFailed
 from ..extensions import limiter
 from ..responses import public, register_error_renderer
-from ..web import signed_in_user_key
+from ..web import signed_in_user_key, web_or_app_user
 from . import services
 
 bp = Blueprint("uploads", __name__)
@@ -67,20 +65,10 @@ def upload():
     return jsonify(**upload_fields(stored), markdown=markdown_for(stored)), 201
 
 
-def _viewer():
-    """The member asking: signed in on the web, or an app sending its bearer token."""
-    if current_user.is_authenticated:
-        return current_user
-    if request.headers.get("Authorization"):
-        verify_jwt_in_request()
-        return token_user
-    return None
-
-
 @bp.get("/uploads/<key>/<name>")
 @public  # checked here: by the web session or by an app's token
 def download(key: str, name: str):
-    viewer = _viewer()
+    viewer = web_or_app_user()
     if viewer is None:  # neither signed in nor an app: like every page, to the sign-in form
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     upload = services.access_upload(viewer, key)
