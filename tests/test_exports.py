@@ -11,14 +11,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from community import events
+from community.accounts.models import User
 from community.database import db, utcnow
 from community.jobs import GiveUp
 from community.notifications.models import Notification
+from community.notifications.services import notify
 from community.privacy import archive, exports
 from community.privacy.models import DataExport, ExportStatus
 
-from .conftest import assert_error, assert_max_queries
-from .factories import PASSWORD, make_category, make_event, make_thread
+from .conftest import assert_error, assert_max_queries, count_queries
+from .factories import PASSWORD, make_category, make_event, make_post, make_thread
+from .helpers import at_once
 
 FILES = {"README.txt", "profile.json", "threads.json", "posts.json", "ideas.json", "votes.json", "reactions.json",
          "subscriptions.json", "notifications.json", "flags.json", "uploads.json", "checkins.json", "events.json",
@@ -278,3 +282,38 @@ def test_erasure_takes_the_exports_with_it(app, make, people, general, api_as, e
     with app.app_context():
         assert db.session.scalars(select(DataExport)).all() == []
     assert list(exports_dir.iterdir()) == []
+
+
+def test_building_costs_the_same_queries_for_one_thing_or_many(app, make, people, general, tmp_path):
+    """Read in batches: a long-time member's export is not one query per post."""
+    def queries_with(count: int) -> int:
+        def write():
+            member, outsider = db.session.merge(people.member), db.session.merge(people.outsider)
+            thread = make_thread(member, db.session.merge(general))
+            for n in range(count):
+                make_post(thread, member, f"post {n}")
+                notify([member], "reply", actor=outsider, text=f"Otto replied {n}", thread=thread)
+            events.commit()
+
+        make(write)
+        with app.app_context():
+            member = db.session.get(User, people.member.id)
+            with count_queries() as statements:
+                archive.write_archive(member, tmp_path / f"{count}.zip")
+            db.session.remove()
+        return len(statements)
+
+    assert queries_with(1) == queries_with(30)
+
+
+def test_two_exports_asked_at_once_make_one(app, people, monkeypatch):
+    """The unique index, not a check before inserting, keeps it to one pending export."""
+    monkeypatch.setattr(exports, "enqueue_job", lambda *args, **kwargs: None)  # they stay pending
+
+    def start(_):
+        return exports.do_start_export(db.session.get(User, people.member.id)).id
+
+    results = at_once(app, start, range(6))
+    assert results.count("export_pending") == 5
+    with app.app_context():
+        assert len(db.session.scalars(select(DataExport)).all()) == 1
