@@ -234,15 +234,17 @@ def test_after_seven_days_the_link_is_gone_and_the_file_deleted(app, people, api
 
 def test_the_clean_up_keeps_ready_and_fresh_files_and_deletes_leftovers(app, people, api_as, exports_dir):
     export = _export(api_as(people.member))
-    stray, fresh = exports_dir / "leftover.zip.partial", exports_dir / "someone-erased.zip"
+    stray, fresh = exports_dir / f"{'s' * 32}.zip.partial", exports_dir / f"{'e' * 32}.zip"
     stray.write_bytes(b"half")
     fresh.write_bytes(b"whole")
     an_hour_ago = time.time() - 3700
     os.utime(stray, (an_hour_ago, an_hour_ago))
+    someone_elses = exports_dir / "notes.txt"  # the operator's, in the same folder
+    someone_elses.write_text("keep me")
     with app.app_context():
         assert exports.expire_exports() == 2
         kept = exports.path_of(db.session.get(DataExport, export["id"]))
-    assert list(exports_dir.iterdir()) == [kept]
+    assert sorted(exports_dir.iterdir()) == sorted([kept, someone_elses])
 
 
 def test_a_failing_build_leaves_nothing_and_fails_after_its_attempts(app, people, api_as, exports_dir, monkeypatch):

@@ -8,6 +8,7 @@ attempt fails the export is `failed`, and nothing of it stays on disk. The perio
 """
 import logging
 import os
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -38,6 +39,8 @@ KEEP_FOR = timedelta(days=7)
 BUILD_ATTEMPTS = 3
 # A pending export older than this lost its job for good (an admin never retried it): failed.
 STALE_AFTER = timedelta(days=1)
+# What the files are named: the key (`token_urlsafe(24)`), then `.zip` or, while being built, `.zip.partial`.
+EXPORT_FILE = re.compile(r"[A-Za-z0-9_-]{32}\.zip(\.partial)?")
 # Files younger than this may be a build in progress: the cleaner leaves them alone.
 UNNAMED_FILE_GRACE_SECONDS = 3600
 
@@ -193,6 +196,8 @@ def expire_exports() -> int:
     ready = set(db.session.scalars(select(DataExport.key).where(DataExport.status == ExportStatus.READY)))
     deleted = 0
     for file in directory.iterdir():
+        if not EXPORT_FILE.fullmatch(file.name) or not file.is_file():
+            continue  # not an export's: never touched, whatever else shares the folder
         key = file.name.split(".", 1)[0]
         if key in ready and file.suffix == ".zip":
             continue
