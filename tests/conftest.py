@@ -99,8 +99,10 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app(settings_for(database_url))
+def app(database_url, tmp_path_factory):
+    # Stored files go to the run's temporary folder, not the checkout's instance/.
+    files = tmp_path_factory.mktemp("files")
+    app = create_app(settings_for(database_url, UPLOADS_DIR=str(files / "uploads"), EXPORTS_DIR=str(files / "exports")))
     with app.app_context():
         upgrade()  # the schema comes from the migrations, exactly as in production
     yield app
