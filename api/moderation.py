@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from community import rate_limits
 from community.extensions import limiter
 from community.moderation import services
-from community.moderation.models import FlagReason, Resolution
+from community.moderation.models import AUDIT_TARGET_TYPES, FlagReason, Resolution
 from community.shapes import PostSchema, ProfileSchema, UserRefSchema
 from community.threads import reactions
 from community.threads import services as threads
@@ -84,8 +84,7 @@ class RevisionSchema(Schema):
 class AuditArgsSchema(ListArgsSchema):
     actor_id = fields.Integer()
     action = fields.String(metadata={"description": "e.g. thread.lock, post.hide, user.suspend, flag.dismiss"})
-    target_type = fields.String(validate=validate.OneOf(
-        ["thread", "post", "user", "idea", "category", "event", "organization", "webhook"]))
+    target_type = fields.String(validate=validate.OneOf(AUDIT_TARGET_TYPES))
     target_id = fields.Integer()
 
 

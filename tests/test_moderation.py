@@ -8,11 +8,13 @@ from sqlalchemy import func, select
 from community import events
 from community.accounts.models import Role
 from community.database import db
+from community.moderation import services
 from community.moderation.models import AuditEntry, Flag
 from community.notifications.models import Notification
+from community.threads import services as threads
 from community.threads.models import Post, PostRevision, Thread
 
-from .conftest import assert_error, count_queries
+from .conftest import assert_error, count_queries, page_queries
 from .factories import make_category, make_category_moderator, make_flag, make_post, make_thread, make_user
 from .helpers import announced
 
@@ -363,8 +365,66 @@ def test_the_audit_log_filters_and_is_scoped(app, people, places, make, api_as, 
     assert len(paged["items"]) == 2 and paged["next_cursor"]
     assert [e["action"] for e in api_as(catmod).get("/api/v1/moderation/audit").json["items"]] == ["thread.lock"]
     page = login_as(people.moderator).get("/moderation/audit?action=user.silence").get_data(as_text=True)
-    assert "user.silence" in page and "thread.pin" not in page
+    assert 'class="mono">user.silence<' in page and 'class="mono">thread.pin<' not in page
     assert login_as(people.moderator).get("/moderation/audit?actor_id=abc").status_code == 422
+
+
+def test_the_audit_log_page_names_its_filters_and_targets_and_reads_as_text(app, people, places, make, api_as,
+                                                                           login_as):
+    thread = make(make_thread, people.member, places["public"], title="Renewal pricing")
+    staff = api_as(people.moderator)
+    staff.patch(f"/api/v1/threads/{thread.id}", {"locked": True})
+    idea = api_as(people.member).post("/api/v1/ideas", {"title": "Dark mode", "body": "Please"}).json
+    staff.post(f"/api/v1/ideas/{idea['id']}/status", {"status": "planned", "note": "In the spring."})
+    admin = api_as(people.admin)
+    category = admin.post("/api/v1/categories", {"name": "Roadmap talk"}).json
+    start = datetime.now(UTC) + timedelta(days=3)
+    event = admin.post("/api/v1/events", {"name": "Porto meetup", "venue": "Porto", "starts_at": start.isoformat(),
+                                          "ends_at": (start + timedelta(hours=4)).isoformat()}).json
+    admin.post(f"/api/v1/events/{event['id']}/sessions", {"title": "Keynote", "starts_at": start.isoformat(),
+                                                           "ends_at": (start + timedelta(hours=1)).isoformat()})
+
+    web = login_as(people.admin)
+    page = web.get("/moderation/audit").get_data(as_text=True)
+    # Every kind of staff action is there, each target a link named by what it is.
+    for action, link in [("thread.lock", f'href="/t/{thread.id}">Renewal pricing</a>'),
+                         ("idea.status", f'href="/ideas/{idea["id"]}">Dark mode</a>'),
+                         ("category.create", f'href="/c/{category["id"]}">Roadmap talk</a>'),
+                         ("event.create", f'href="/events/{event["id"]}">Porto meetup</a>'),
+                         ("event.session_add", f'href="/events/{event["id"]}">Porto meetup</a>')]:
+        assert f'class="mono">{action}</td>' in page and link in page, action
+    # The filters offer names (people, actions, every kind of target), not ids to type.
+    assert f'<option value="{people.moderator.id}">{people.moderator.display_name}</option>' in page
+    assert "<option>idea.status</option>" in page
+    assert all(f"<option>{kind}</option>" in page for kind in ("thread", "post", "user", "idea", "category", "event",
+                                                                "organization", "webhook"))
+    # Before and after read as text, never as JSON.
+    assert "locked: no → yes" in page and "status: open → planned" in page and "answer: — → In the spring." in page
+    assert "{&#34;" not in page and '{"' not in page
+
+    ideas_only = web.get("/moderation/audit?target_type=idea")
+    assert ideas_only.status_code == 200
+    assert 'class="mono">idea.status</td>' in ideas_only.get_data(as_text=True)
+    assert 'class="mono">thread.lock</td>' not in ideas_only.get_data(as_text=True)
+    by_moderator = web.get(f"/moderation/audit?actor_id={people.moderator.id}").get_data(as_text=True)
+    assert 'class="mono">category.create</td>' not in by_moderator and 'class="mono">thread.lock</td>' in by_moderator
+    assert web.get("/moderation/audit?target_type=spaceship").status_code == 422
+
+
+def test_the_audit_log_page_does_not_grow_with_its_entries(app, people, places, make):
+    def lock_and_unlock(n):
+        moderator = db.session.merge(people.moderator)
+        for _ in range(n):
+            thread = make_thread(people.member, places["public"])
+            threads.do_update_thread(moderator, thread.id, {"locked": True})
+            threads.do_update_thread(moderator, make_post(thread, people.outsider, "Hi").thread_id, {"pinned": True})
+            suspended = make_user()
+            services.do_silence(moderator, suspended.id, NEXT_WEEK, "Heated")
+
+    make(lock_and_unlock, 1)
+    one = len(page_queries(app, people.admin.id, "/moderation/audit"))
+    make(lock_and_unlock, 6)
+    assert len(page_queries(app, people.admin.id, "/moderation/audit")) == one
 
 
 def test_the_audit_log_cannot_be_changed(app, people):

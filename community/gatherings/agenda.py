@@ -16,6 +16,7 @@ from .. import events, permissions
 from ..accounts.models import User
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..moderation import audit
 from ..validation import check_text
 from .calendar import access_event
 from .checks import check_moment, check_zone
@@ -116,6 +117,7 @@ def do_create_session(actor: User, event_id: int, data: dict) -> AgendaSession:
     session = AgendaSession(event_id=event.id, **values)
     db.session.add(session)
     db.session.flush()
+    audit.record(actor, "event.session_add", "event", event.id, after={"session": session.title})
     events.announce(events.agenda_changed, event=event, change="created", session=session)
     events.commit()
     return access_session(actor, session.id)
@@ -126,8 +128,11 @@ def do_update_session(actor: User, session_id: int, data: dict) -> AgendaSession
     session = access_session(actor, session_id)
     _ensure_staff(actor)
     event = db.session.get(Event, session.event_id)
+    before = session.title
     for name, value in _check_session(event, data, session).items():
         setattr(session, name, value)
+    audit.record(actor, "event.session_change", "event", event.id, before={"session": before},
+                 after={"session": session.title})
     session.updated_at = utcnow()
     events.announce(events.agenda_changed, event=event, change="updated", session=session)
     events.commit()
@@ -138,6 +143,7 @@ def do_delete_session(actor: User, session_id: int) -> None:
     session = access_session(actor, session_id)
     _ensure_staff(actor)
     event = db.session.get(Event, session.event_id)
+    audit.record(actor, "event.session_remove", "event", event.id, before={"session": session.title})
     events.announce(events.agenda_changed, event=event, change="deleted", session=session)
     db.session.delete(session)
     events.commit()

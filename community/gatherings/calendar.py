@@ -12,6 +12,7 @@ from ..accounts.models import User
 from ..actors import Actor, is_system
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed, check_fields
+from ..moderation import audit
 from ..pagination import Keyset, Page, check_limit
 from ..validation import check_number, check_text
 from .checks import check_moment, check_timezone
@@ -119,6 +120,8 @@ def do_create_event(actor: Actor, *, name, venue, starts_at, ends_at, descriptio
                   zones=[EventZone(name=zone, position=i) for i, zone in enumerate(values["zones"])],
                   **values["fence"])
     db.session.add(event)
+    db.session.flush()
+    audit.record(actor, "event.create", "event", event.id, after={"name": event.name, "venue": event.venue})
     events.commit()
     return event if is_system(actor) else access_event(actor, event.id)
 

@@ -61,6 +61,10 @@ class Flag(db.Model):
 Index("ix_flags_open", Flag.resolved_at, Flag.post_id)
 
 
+# What an audit entry's target can be (the API's `target_type`).
+AUDIT_TARGET_TYPES = ("thread", "post", "user", "idea", "category", "event", "organization", "webhook")
+
+
 class AuditEntry(db.Model):
     """One staff action: who did what to which target, when, the values before and after, and why.
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from .. import events, permissions
 from ..accounts import device_sessions
 from ..accounts import services as accounts
-from ..accounts.models import User
+from ..accounts.models import Organization, User
 from ..actors import SYSTEM, Actor, person
 from ..database import db, insert_unless_exists, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
@@ -19,14 +19,21 @@ from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
 from ..threads import reactions
 from ..threads import services as threads
-from ..threads.models import Post, Thread
+from ..gatherings.models import Event
+from ..ideas.models import Idea
+from ..threads.models import Category, Post, Thread
+from ..webhooks.models import Webhook
 from ..validation import check_choice, check_text
 from . import audit
-from .models import AuditEntry, CategoryModerator, Flag, FlagReason, Resolution
+from .models import AUDIT_TARGET_TYPES, AuditEntry, CategoryModerator, Flag, FlagReason, Resolution
 
 MAX_REASON = 500
 MAX_RESTRICTION = timedelta(days=365 * 100)
 AUDIT_KEYSET = Keyset((AuditEntry.id,), (int,), lambda e: (e.id,))
+# What each kind of target is called (posts and ideas take their thread's title: see _target_names).
+AUDIT_TARGET_NAMES = {"thread": (Thread, Thread.title), "user": (User, User.display_name),
+                      "category": (Category, Category.name), "event": (Event, Event.name),
+                      "organization": (Organization, Organization.name), "webhook": (Webhook, Webhook.url)}
 PEOPLE_KEYSET = Keyset((User.id,), (int,), lambda u: (u.id,), descending=False)
 AUTO_HIDE_REASON = "Hidden automatically after flags from {count} members, until staff review it."
 
@@ -369,3 +376,60 @@ def list_audit_log(actor: User, *, actor_id: int | None = None, action: str | No
         if value is not None and value != "":
             query = query.where(column == value)
     return AUDIT_KEYSET.paginate(query, cursor, check_limit(limit))
+
+
+@dataclass(frozen=True)
+class AuditChoices:
+    """What the audit log's filters offer: the people and the actions the viewer's log holds."""
+
+    actors: list[tuple[int, str]]
+    actions: list[str]
+
+
+def list_audit_choices(actor: User) -> AuditChoices:
+    """The filters' choices, by name, from the entries the actor may read (two queries)."""
+    if not permissions.can_view_audit_log(actor):
+        raise Forbidden("The audit log is for staff.")
+    visible = permissions.staff_categories_clause(actor, AuditEntry.category_id)
+    actors = db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(select(AuditEntry.actor_id).where(visible)))
+        .order_by(User.display_name, User.id)).all()
+    actions = db.session.scalars(select(AuditEntry.action).where(visible).distinct().order_by(AuditEntry.action))
+    return AuditChoices([tuple(row) for row in actors], list(actions))
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """What an entry's target is called now, and for a post the thread it is in."""
+
+    name: str
+    thread_id: int | None = None
+
+
+def _target_names(target_type: str, ids: list[int]) -> dict[int, AuditTarget]:
+    if target_type == "post":
+        rows = db.session.execute(select(Post.id, Thread.title, Thread.id).join(Thread, Thread.id == Post.thread_id)
+                                  .where(Post.id.in_(ids)))
+        return {post_id: AuditTarget(f"a post in “{title}”", thread_id) for post_id, title, thread_id in rows}
+    if target_type == "idea":
+        rows = db.session.execute(select(Idea.id, Thread.title).join(Thread, Thread.id == Idea.thread_id)
+                                  .where(Idea.id.in_(ids)))
+        return {idea_id: AuditTarget(title) for idea_id, title in rows}
+    model, column = AUDIT_TARGET_NAMES[target_type]
+    return {row_id: AuditTarget(name) for row_id, name in
+            db.session.execute(select(model.id, column).where(model.id.in_(ids)))}
+
+
+def describe_audit_targets(entries: list[AuditEntry]) -> dict[tuple[str, int], AuditTarget]:
+    """The names of a page of entries' targets, one query per kind of target on the page.
+    Call with entries the viewer may read (from `list_audit_log`): a target named here is one
+    their log already shows. A target that no longer exists has no name."""
+    by_type: dict[str, set[int]] = {}
+    for entry in entries:
+        by_type.setdefault(entry.target_type, set()).add(entry.target_id)
+    names = {}
+    for target_type, ids in by_type.items():
+        if target_type in AUDIT_TARGET_TYPES:
+            names.update({(target_type, target_id): target for target_id, target in
+                          _target_names(target_type, sorted(ids)).items()})
+    return names

@@ -10,7 +10,7 @@ from ..extensions import limiter
 from ..threads import services as threads
 from ..web import counted, form_int, signed_in_user_key
 from . import services
-from .models import FlagReason
+from .models import AUDIT_TARGET_TYPES, FlagReason
 
 bp = Blueprint("moderation", __name__)
 
@@ -83,9 +83,41 @@ def resolve_flag(flag_id: int):
 def audit_log():
     filters = {"actor_id": _optional_int("actor_id"), "action": request.args.get("action") or None,
                "target_type": request.args.get("target_type") or None, "target_id": _optional_int("target_id")}
+    if filters["target_type"] not in (None, *AUDIT_TARGET_TYPES):
+        raise ValidationFailed({"target_type": "Choose one of the kinds of target listed."})
     page = services.list_audit_log(current_user, **filters, cursor=request.args.get("cursor"),
                                    limit=request.args.get("limit"))
-    return render_template("moderation/audit.html", page=page, filters=filters)
+    return render_template("moderation/audit.html", page=page, filters=filters, target_types=AUDIT_TARGET_TYPES,
+                           choices=services.list_audit_choices(current_user),
+                           targets=services.describe_audit_targets(page.items))
+
+
+def _shown(value) -> str:
+    if value is None or value == [] or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_shown(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key.replace('_', ' ')} {_shown(item)}" for key, item in value.items())
+    return str(value)
+
+
+@bp.app_template_filter("audit_changes")
+def audit_changes(entry) -> list[str]:
+    """An entry's before and after as lines a person reads: `locked: no → yes`."""
+    before, after = entry.before or {}, entry.after or {}
+    lines = []
+    for key in dict.fromkeys([*before, *after]):
+        name = key.replace("_", " ")
+        if key in before and key in after:
+            lines.append(f"{name}: {_shown(before[key])} → {_shown(after[key])}")
+        elif key in after:
+            lines.append(f"{name}: {_shown(after[key])}")
+        else:
+            lines.append(f"{name} was {_shown(before[key])}")
+    return lines
 
 
 @bp.get("/moderation/people")

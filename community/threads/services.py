@@ -339,6 +339,9 @@ def do_create_category(actor: Actor, name: str | None, description: str | None =
     category = Category(name=name, description=(description or "").strip(), staff_only=bool(staff_only),
                         position=position, kind=kind)
     db.session.add(category)
+    db.session.flush()
+    audit.record(actor, "category.create", "category", category.id, category_id=category.id,
+                 after={"name": category.name, "staff_only": category.staff_only, "kind": category.kind})
     events.commit()
     return category
 
