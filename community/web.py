@@ -1,10 +1,11 @@
 """What every web page shares: sign-in enforcement, security headers, error pages."""
 import math
+import re
 import time
 from urllib.parse import urlsplit
 
 import redis
-from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_jwt_extended import current_user as token_user
 from flask_jwt_extended import verify_jwt_in_request
@@ -147,9 +148,77 @@ def _error_page(status: int, code: str, message: str, fields: dict, headers: lis
                             message=details), status, headers)
 
 
+# A web form refused for what was typed (422) or for the state of things (409) goes back to the
+# page it was on, which shows the message and the input again (`failed_form`), instead of an error
+# page. What is kept travels in the session cookie, so it is bounded; passwords never travel.
+FAILED_FORM = "roundtable.failed_form"
+FORM_ANCHOR = "form_anchor"
+BACK_TO_FORM_STATUSES = (409, 422)
+MAX_KEPT_INPUT = 2000
+_ANCHOR = re.compile(r"[A-Za-z][\w-]{0,60}")
+
+
+def _page_of_the_form() -> str | None:
+    """The same-site page a failed form was submitted from, or None."""
+    if request.method != "POST" or request.blueprint in current_app.config.get("TOKEN_AUTH_BLUEPRINTS", ()) \
+            or request.is_json or request.accept_mimetypes.best == "application/json":
+        return None
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.scheme not in ("http", "https"):
+        return None
+    return safe_next_url(referrer.path + (f"?{referrer.query}" if referrer.query else ""), None)
+
+
+def _back_to_the_form(error: DomainError, page: str):
+    kept = {name: value for name, value in request.form.items()
+            if name != "csrf_token" and "password" not in name}
+    if sum(len(value) for value in kept.values()) > MAX_KEPT_INPUT:
+        kept = {}  # too long to carry: the message still says what to fix
+    anchor = request.form.get(FORM_ANCHOR, "")
+    anchor = anchor if _ANCHOR.fullmatch(anchor) else ""
+    session[FAILED_FORM] = {"action": request.path, "anchor": anchor, "message": error.message,
+                            "fields": error.fields if isinstance(error, ValidationFailed) else {}, "kept": kept}
+    return redirect(page + (f"#{anchor}" if anchor else ""), 303)
+
+
 def _domain_error(error: DomainError):
+    page = _page_of_the_form() if error.status in BACK_TO_FORM_STATUSES else None
+    if page is not None:
+        return _back_to_the_form(error, page)
     return render_error(error.status, error.code, error.message,
                         error.fields if isinstance(error, ValidationFailed) else None)
+
+
+class FailedForm:
+    """The form of this page whose last submission was refused, read once (like a flash)."""
+
+    def __init__(self, failed: dict | None):
+        self._failed = failed
+
+    def for_form(self, action: str, anchor: str) -> dict | None:
+        """{message, fields, kept} when the form posting to `action` with this `form_anchor`
+        (several forms may post to one action) is the one refused."""
+        failed = self._failed
+        return failed if failed and (failed["action"], failed["anchor"]) == (action, anchor) else None
+
+    def kept(self, action: str, name: str, default=""):
+        """What was typed into field `name` of the refused form posting to `action`."""
+        failed = self._failed
+        return failed["kept"].get(name, default) if failed and failed["action"] == action else default
+
+    @staticmethod
+    def summary(failed: dict) -> str:
+        """The message with what each field needs: "Some fields are not valid. Say what is wrong."."""
+        return " ".join([failed["message"], *(m for m in failed["fields"].values() if m != failed["message"])])
+
+    @property
+    def message_for_the_page(self) -> str | None:
+        """The message, when the form does not show it itself."""
+        return self.summary(self._failed) if self._failed and not self._failed["anchor"] else None
+
+
+def _failed_form() -> dict:
+    return {"failed_form": FailedForm(session.pop(FAILED_FORM, None) if FAILED_FORM in session else None)}
 
 
 def _csrf_error(error: CSRFError):
@@ -205,6 +274,7 @@ def register_web(app: Flask) -> None:
     app.add_url_rule("/health", view_func=health)
     app.jinja_env.globals["policy"] = permissions
     app.jinja_env.filters["counted"] = counted
+    app.context_processor(_failed_form)
 
 
 HEALTH_REDIS = "roundtable.health_redis"

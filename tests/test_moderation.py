@@ -66,6 +66,43 @@ def test_flagging_announces_to_staff_after_commit(app, people, reply, login_as):
     assert [(payload["flag"].user_id, payload["post"].id) for _, payload in heard] == [(people.member.id, reply.id)]
 
 
+def test_a_refused_flag_comes_back_in_place_and_a_flagged_post_says_so(app, people, reply, login_as):
+    member = login_as(people.member)
+    thread_page = f"http://localhost/t/{reply.thread_id}"
+    refused = member.post(f"/p/{reply.id}/flag", {"reason": "other", "text": " ", "form_anchor": f"post-{reply.id}"},
+                          headers={"Referer": thread_page})
+    assert refused.status_code == 303 and refused.headers["Location"] == f"/t/{reply.thread_id}#post-{reply.id}"
+    page = member.get(f"/t/{reply.thread_id}").get_data(as_text=True)
+    # The flag form is open again, under its post, with the message and the reason chosen.
+    assert f'id="flag-error-{reply.id}">Some fields are not valid. Say what is wrong.</p>' in page
+    assert '<details open><summary>Flag</summary>' in page and '<option value="other" selected>' in page
+    assert "Say what is wrong." not in member.get(f"/t/{reply.thread_id}").get_data(as_text=True)  # shown once
+    assert _count(app, Flag) == 0
+
+    assert member.post(f"/p/{reply.id}/flag", {"reason": "spam"}, headers={"Referer": thread_page}).status_code == 302
+    page = member.get(f"/t/{reply.thread_id}").get_data(as_text=True)
+    assert "You flagged this post" in page and f'action="/p/{reply.id}/flag"' not in page
+    again = member.post(f"/p/{reply.id}/flag", {"reason": "spam"}, headers={"Referer": thread_page})
+    assert again.status_code == 303 and again.headers["Location"] == f"/t/{reply.thread_id}"
+    assert "You already flagged this post." in member.get(again.headers["Location"]).get_data(as_text=True)
+    # From another site, or with no page to go back to, the refusal is the error page as before.
+    elsewhere = member.post(f"/p/{reply.id}/flag", {"reason": "spam"}, headers={"Referer": "https://evil.test/t/1"})
+    assert elsewhere.status_code == 409 and "You already flagged this post." in elsewhere.get_data(as_text=True)
+    assert _count(app, Flag) == 1
+
+
+def test_a_refused_staff_form_keeps_what_was_typed(app, people, make, login_as):
+    staff = login_as(people.moderator)
+    person_page = f"http://localhost/moderation/people/{people.outsider.id}"
+    refused = staff.post(f"/moderation/people/{people.outsider.id}/silence",
+                         {"until": "not a date", "reason": "Heated replies", "form_anchor": "silence-form"},
+                         headers={"Referer": person_page})
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("#silence-form")
+    page = staff.get(f"/moderation/people/{people.outsider.id}").get_data(as_text=True)
+    assert 'value="Heated replies"' in page and 'class="field-error form-failure" role="alert"' in page
+    assert 'value="not a date"' in page  # what was typed, to correct
+
+
 def test_enough_flags_hide_a_post_until_reviewed(app, people, reply, make, api_as):
     flaggers = _flaggers(make, 3)
     for i, flagger in enumerate(flaggers):

@@ -5,6 +5,7 @@ from flask_login import current_user
 from .. import permissions, rate_limits
 from ..errors import ValidationFailed
 from ..extensions import limiter
+from ..moderation import services as moderation
 from ..pagination import MAX_LIMIT
 from ..threads import services as threads
 from ..threads.views import SUBSCRIPTION_FLASHES
@@ -58,6 +59,7 @@ def _render_idea(idea_id: int, errors: dict | None = None, form=None, status: in
     idea = services.access_idea(current_user, idea_id)
     comments = services.list_comments(current_user, idea.id, cursor=request.args.get("cursor"),
                                       limit=request.args.get("limit"))
+    moderation.attach_my_flags(current_user, comments.items)
     merged_into = services.access_idea(current_user, idea.merged_into_id) if idea.merged_into_id else None
     demand = (services.list_demand(current_user, idea.id, limit=MAX_LIMIT)
               if permissions.can_see_demand(current_user) else None)

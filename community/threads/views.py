@@ -5,6 +5,7 @@ from flask_login import current_user
 from .. import permissions, rate_limits
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
+from ..moderation import services as moderation
 from ..notifications import subscriptions
 from ..uploads.views import accepts_uploads, markdown_for, store
 from ..web import form_int, signed_in_user_key
@@ -97,6 +98,7 @@ def thread(thread_id: int):
 
 def _render_thread(thread, page, errors=None, form=None, first_unread=None, resumed=False):
     reactions.attach(current_user, page.items)
+    moderation.attach_my_flags(current_user, page.items)
     # Staff get the categories they may move the thread to; nobody else needs that query.
     categories = services.list_categories(current_user) if permissions.can_moderate_thread(current_user, thread) \
         else []
@@ -128,6 +130,7 @@ def post_fragment(post_id: int):
     """One post rendered for the viewer, for live pages that were told it appeared or changed."""
     post = services.access_post(current_user, post_id)
     reactions.attach(current_user, [post])
+    moderation.attach_my_flags(current_user, [post])
     return render_template("threads/_post.html", post=post, thread=post.thread)
 
 

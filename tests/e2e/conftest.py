@@ -118,8 +118,24 @@ class Person:
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        expect(page.locator(".nav-user")).to_be_attached()  # on a phone it waits behind the Menu button
         return self
+
+    def menu(self) -> Page:
+        """Open the header's navigation where it is folded (a phone); the page, to go on with."""
+        toggle = self.page.locator(".menu-toggle")
+        if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+            toggle.click()
+        return self.page
+
+    def nav_link(self, name: str):
+        """A link of the header, made visible: the menu opened, and the Staff group if it is in it."""
+        page = self.menu()
+        link = page.locator("#site-nav").get_by_role("link", name=name, exact=True)
+        group = page.locator(".nav-group", has=page.locator(f"a:text-is('{name}')"))
+        if group.count() and group.get_attribute("open") is None:
+            group.locator("summary").click()
+        return link
 
     def seen(self, step: str) -> None:
         """The page as it stands renders cleanly: no problem so far, nothing wider than the screen

@@ -45,7 +45,7 @@ def test_an_invited_person_joins_sets_a_password_and_signs_in_with_it(site, brow
     expect(page.get_by_text("Welcome to the community, Dana Diaz!")).to_be_visible()
     newcomer.seen("welcome")
 
-    page.get_by_role("button", name="Sign out").click()
+    newcomer.menu().get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     newcomer.seen("signed-out")
     page.get_by_label("Email").fill(email)
@@ -151,7 +151,7 @@ def test_a_member_flags_a_post_and_a_moderator_hides_it_from_the_queue(site, bro
 
     moderator = browse_as("moderator", viewport).log_in("mod@roundtable.test")
     page = moderator.open("/")
-    page.get_by_role("link", name="Moderation").click()
+    moderator.nav_link("Moderation").click()
     item = page.locator(".queue-item", has_text=spam)
     expect(item).to_contain_text("1 flag")
     expect(item).to_contain_text("Bob Okafor")
