@@ -10,7 +10,7 @@ from community.shapes import Can, MeetingSchema
 
 from .common import api_blueprint, user_rate_key, viewer
 
-bp = api_blueprint("agenda", "Agenda: sessions, my schedule, when I can meet, my calendar.")
+bp = api_blueprint("agenda", "Agenda", "Agenda: sessions, my schedule, when I can meet, my calendar.")
 
 
 class SessionSchema(Schema):
@@ -19,7 +19,8 @@ class SessionSchema(Schema):
     title = fields.String()
     description = fields.String()
     speakers = fields.String()
-    zone = fields.Function(lambda s: s.zone.name if s.zone else None, metadata={"type": "string", "nullable": True})
+    zone = fields.Function(lambda s: s.zone.name if s.zone else None, allow_none=True,
+                           metadata={"type": "string"})
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
     on_my_schedule = fields.Boolean(attribute="viewer_attending")

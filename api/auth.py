@@ -17,7 +17,7 @@ from community.shapes import MeSchema
 
 from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
-bp = api_blueprint("auth", "Sign in, token refresh, sign out, the signed-in member and their devices.")
+bp = api_blueprint("auth", "Sign-in", "Sign in, token refresh, sign out, the signed-in member and their devices.")
 
 
 # Token checks: every failure is a 401 in the error envelope.

@@ -5,13 +5,15 @@ from flask import current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.database import MAX_ID, read_without_transaction
 from community.errors import ValidationFailed
-from community.shapes import viewing_as
+from community.responses import answered_by_flask
+from community.shapes import SUBSCRIPTION_LEVEL, component_or_null, viewing_as
 
 from .errors import ErrorSchema
 
@@ -37,6 +39,8 @@ def _declared_query_parameters(view) -> frozenset[str]:
 def refuse_unknown_query_parameters():
     """What the document does not declare is refused, on every route (routes with a query
     schema refuse it while parsing; this covers the routes that take no query at all)."""
+    if answered_by_flask():
+        return
     view = current_app.view_functions.get(request.endpoint)
     unknown = set(request.args) - _declared_query_parameters(view)
     if unknown:
@@ -49,8 +53,9 @@ def read_only_requests_without_transaction():
 
 
 def require_access_token():
-    """Every API route needs a valid access token, except those marked `@public`."""
-    if getattr(current_app.view_functions.get(request.endpoint), "is_public", False):
+    """Every API route needs a valid access token, except those marked `@public` (and OPTIONS,
+    which flask-jwt-extended lets through unverified: going on would read a session it never set)."""
+    if answered_by_flask() or getattr(current_app.view_functions.get(request.endpoint), "is_public", False):
         return None
     verify_jwt_in_request()
     user = g.device_session.user
@@ -82,6 +87,15 @@ class StrictParser(FlaskParser):
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
+    def load_json(self, req, schema):
+        """A body sent as anything but JSON is a 415, not "missing" for every field (webargs would
+        read it as no body). Only a route whose body is all optional may be called with none."""
+        sent_something = bool(req.mimetype or req.content_length or req.headers.get("Transfer-Encoding"))
+        needs_a_body = any(field.required for field in schema.fields.values())
+        if not is_json_request(req) and (sent_something or needs_a_body):
+            raise UnsupportedMediaType()
+        return super().load_json(req, schema)
+
 
 def _dumped_for_the_viewer(view):
     """Answers are dumped inside the view's call (flask-smorest shapes them there), as its viewer sees them."""
@@ -95,18 +109,28 @@ def _dumped_for_the_viewer(view):
 
 
 class ApiBlueprint(Blueprint):
+    """A resource of the API; `tag` is its name in the document (what a reader and a generated
+    client see), the blueprint's own name stays the endpoints' prefix."""
+
     ARGUMENTS_PARSER = StrictParser()
 
+    def __init__(self, *args, tag: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tag = tag
+
     def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
-        super().add_url_rule(rule, endpoint, _dumped_for_the_viewer(view_func), provide_automatic_options, **options)
+        options["tags"] = options.get("tags") or [self.tag]
+        # The view's name is its operationId: generated clients call `list_threads`, not `get_api_v1_threads`.
+        view = self.doc(operationId=view_func.__name__)(_dumped_for_the_viewer(view_func))
+        super().add_url_rule(rule, endpoint, view, provide_automatic_options, **options)
 
     def error(self, status: int, description: str):
         """Document an error answer of a route (always the error envelope)."""
         return self.alt_response(status, schema=ErrorSchema, description=description)
 
 
-def api_blueprint(name: str, description: str) -> ApiBlueprint:
-    blueprint = ApiBlueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description)
+def api_blueprint(name: str, tag: str, description: str) -> ApiBlueprint:
+    blueprint = ApiBlueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description, tag=tag)
     blueprint.before_request(read_only_requests_without_transaction)
     blueprint.before_request(require_access_token)
     blueprint.before_request(refuse_unknown_query_parameters)
@@ -132,8 +156,8 @@ class SubscriptionSchema(Schema):
 
 
 class SubscriptionStateSchema(Schema):
-    level = fields.String(allow_none=True, metadata={"enum": ["watch", "mute", None],
-                                                     "description": "Your own choice here; null: the default."})
+    level = fields.Raw(metadata={**component_or_null(SUBSCRIPTION_LEVEL),
+                                 "description": "Your own choice here; null: the default."})
 
 
 class ListArgsSchema(Schema):

@@ -6,11 +6,12 @@ from community import rate_limits
 from community.extensions import limiter
 from community.gatherings import contacts
 from community.gatherings.models import ContactExchange, ContactStatus
+from community.shapes import component_or_null
 
 from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 from .events import AttendeeUserSchema
 
-bp = api_blueprint("contacts", "Badges and contacts: scan a badge to save a contact, export your contacts.")
+bp = api_blueprint("contacts", "Contacts", "Badges and contacts: scan a badge to save a contact, export your contacts.")
 
 
 class BadgeSchema(Schema):
@@ -30,7 +31,7 @@ class ContactSchema(Schema):
     status = fields.String(metadata={"enum": [s.value for s in ContactStatus]})
     user = fields.Function(
         lambda c: _card.dump(c.contact) if c.status == ContactStatus.ACCEPTED else None,
-        metadata={"type": "object", "nullable": True,
+        metadata={**component_or_null(AttendeeUserSchema),
                   "description": "The attendee card; null until they accept (contact_exchange: ask)."})
     note = fields.String()
     rating = fields.Integer(allow_none=True)
@@ -54,7 +55,7 @@ class ContactListArgsSchema(ListArgsSchema):
 
 class ContactRequestSchema(Schema):
     id = fields.Integer()
-    user = fields.Function(lambda c: _card.dump(c.owner), metadata={"type": "object"})
+    user = fields.Nested(AttendeeUserSchema, attribute="owner")
     created_at = fields.DateTime()
 
 

@@ -7,11 +7,11 @@ from community.extensions import limiter
 from community.gatherings import calendar, meetings, people, presence
 from community.gatherings.models import LocationSharing, Visibility, WhoMayAsk
 from community.gatherings.qr import checkin_qr_payload
-from community.shapes import Can, MeetingSchema, current_viewer
+from community.shapes import Can, MeetingSchema, component_or_null, current_viewer
 
 from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 
-bp = api_blueprint("events", "Events: registration, check-in, finding attendees, meeting requests.")
+bp = api_blueprint("events", "Events", "Events: registration, check-in, finding attendees, meeting requests.")
 
 
 class GeofenceSchema(Schema):
@@ -34,7 +34,7 @@ class EventSchema(Schema):
     timezone = fields.String()
     geofence = fields.Function(
         lambda e: {"lat": e.fence_lat, "lng": e.fence_lng, "radius_m": e.fence_radius_m} if e.has_geofence else None,
-        metadata={"type": "object", "nullable": True, "description": "{lat, lng, radius_m} or null."})
+        metadata={**component_or_null(GeofenceSchema), "description": "{lat, lng, radius_m} or null."})
     zones = fields.List(fields.Nested(ZoneSchema))
     registration_count = fields.Integer()
     registered = fields.Boolean(attribute="viewer_registered", metadata={"description": "Whether you registered."})
@@ -82,7 +82,7 @@ class MyCheckinSchema(Schema):
     last_seen_at = fields.DateTime()
     expires_at = fields.Function(lambda c: presence.checkin_expires_at(c).isoformat(),
                                  metadata={"type": "string", "format": "date-time"})
-    zone = fields.Function(lambda c: c.zone.name if c.zone else None, metadata={"type": "string", "nullable": True})
+    zone = fields.Function(lambda c: c.zone.name if c.zone else None, allow_none=True, metadata={"type": "string"})
     has_position = fields.Function(lambda c: c.cell_x is not None, metadata={"type": "boolean"})
     visibility = fields.String()
     location = fields.String()
@@ -92,7 +92,7 @@ class MyCheckinSchema(Schema):
 class EventDetailSchema(EventSchema):
     my_checkin = fields.Function(
         lambda e: _my_checkin_schema.dump(c) if (c := presence.access_my_checkin(current_viewer(), e)) else None,
-        metadata={"type": "object", "nullable": True,
+        metadata={**component_or_null(MyCheckinSchema),
                   "description": "Your own check-in (as POST /checkin answers), or null when you are not present."})
 
 

@@ -5,7 +5,7 @@ from community import rate_limits
 from community.extensions import limiter
 from community.ideas import merging, services
 from community.ideas.models import ANSWER_STATUSES, IdeaStatus, Importance
-from community.shapes import IdeaSchema, PostSchema
+from community.shapes import IMPORTANCE, IdeaSchema, PostSchema, component
 
 from .common import (
     ListArgsSchema,
@@ -17,7 +17,7 @@ from .common import (
     viewer,
 )
 
-bp = api_blueprint("ideas", "Feature requests: post, vote, follow their status; staff answer and merge.")
+bp = api_blueprint("ideas", "Ideas", "Feature requests: post, vote, follow their status; staff answer and merge.")
 
 
 class IdeaListArgsSchema(ListArgsSchema):
@@ -49,8 +49,7 @@ class DemandItemSchema(Schema):
     organization = fields.Nested(Schema.from_dict({"id": fields.Integer(), "name": fields.String()},
                                                   name="OrganizationRef"))
     voters = fields.Integer(metadata={"description": "Members of it who want the idea."})
-    importance = fields.String(metadata={"enum": list(Importance),
-                                         "description": "Its most urgent voter's importance."})
+    importance = fields.Raw(metadata={**component(IMPORTANCE), "description": "Its most urgent voter's importance."})
     weight = fields.Float(metadata={"description": "The organization's weight (staff only)."})
     demand = fields.Float(metadata={"description": "weight times the importance factor: what it adds to the "
                                                    "idea's demand."})

@@ -6,7 +6,8 @@ from community.jobs.models import JobStatus
 
 from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
-bp = api_blueprint("jobs", "Background jobs (admins): emails, pushes, webhooks, digests; dead ones to retry.")
+bp = api_blueprint("jobs", "Background jobs",
+                   "Background jobs (admins): emails, pushes, webhooks, digests; dead ones to retry.")
 
 
 class JobArgsSchema(ListArgsSchema):

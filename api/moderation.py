@@ -12,7 +12,7 @@ from community.threads import services as threads
 
 from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
 
-bp = api_blueprint("moderation", "Flags, the flag queue, hiding posts, suspensions and the audit log.")
+bp = api_blueprint("moderation", "Moderation", "Flags, the flag queue, hiding posts, suspensions and the audit log.")
 
 
 class FlagCreateSchema(Schema):

@@ -6,7 +6,8 @@ from community.shapes import NotificationSchema
 
 from .common import Id, ListArgsSchema, api_blueprint, page_schema, viewer
 
-bp = api_blueprint("notifications", "What concerns you: replies, answers, meetings, moderation outcomes.")
+bp = api_blueprint("notifications", "Notifications",
+                   "What concerns you: replies, answers, meetings, moderation outcomes.")
 
 
 class NotificationListArgsSchema(ListArgsSchema):
@@ -22,6 +23,10 @@ class UnreadCountSchema(Schema):
     unread_count = fields.Integer()
 
 
+class NotificationCountSchema(Schema):
+    count = fields.Integer(required=True, metadata={"description": "Your unread notifications you may still read."})
+
+
 @bp.get("/notifications")
 @bp.arguments(NotificationListArgsSchema, location="query")
 @bp.response(200, page_schema(NotificationSchema, "NotificationPage"))
@@ -31,8 +36,15 @@ def list_notifications(args):
                                        since=args.get("since"), unread_only=args["unread"])
 
 
+@bp.get("/notifications/unread_count")
+@bp.response(200, NotificationCountSchema)
+def unread_count():
+    """The badge number: unread notifications, counted like the list shows them."""
+    return {"count": services.count_unread(viewer())}
+
+
 @bp.post("/notifications/read")
 @bp.arguments(MarkReadSchema)
 @bp.response(200, UnreadCountSchema)
-def mark_read(data):
+def mark_notifications_read(data):
     return {"unread_count": services.do_mark_read(viewer(), data.get("ids"))}

@@ -2,13 +2,14 @@
 vendor's own fields (tier, weight, CRM id, account owner), which admins change."""
 from marshmallow import Schema, fields, validate
 
-from community.ideas.models import IdeaStatus, Importance
+from community.ideas.models import IdeaStatus
 from community.organizations import services
-from community.shapes import UserRefSchema
+from community.shapes import IMPORTANCE, UserRefSchema, component
 
 from .common import Id, ListArgsSchema, api_blueprint, page_schema, viewer
 
-bp = api_blueprint("organizations", "Customer accounts (staff): engagement, the ideas each wants, weights.")
+bp = api_blueprint("organizations", "Customer accounts",
+                   "Customer accounts (staff): engagement, the ideas each wants, weights.")
 
 
 class OrganizationSchema(Schema):
@@ -40,7 +41,7 @@ class WantedIdeaSchema(Schema):
     title = fields.String(attribute="idea.title")
     status = fields.String(attribute="idea.status", metadata={"enum": list(IdeaStatus)})
     voters = fields.Integer()
-    importance = fields.String(metadata={"enum": list(Importance)})
+    importance = fields.Raw(metadata=component(IMPORTANCE))
     added_by_staff = fields.Integer(metadata={"description": "Of its voters, how many staff added on their behalf."})
 
 

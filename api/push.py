@@ -7,7 +7,8 @@ from community.push.models import PushKind
 
 from .common import api_blueprint, page_schema, viewer
 
-bp = api_blueprint("push", "Push notifications: Web Push, FCM and APNs subscriptions of the member's devices.")
+bp = api_blueprint("push", "Push notifications",
+                   "Push notifications: Web Push, FCM and APNs subscriptions of the member's devices.")
 
 
 class PushConfigSchema(Schema):

@@ -5,7 +5,7 @@ from community.search import services
 
 from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
-bp = api_blueprint("search", "Ranked full-text search over threads, posts and ideas you may read.")
+bp = api_blueprint("search", "Search", "Ranked full-text search over threads, posts and ideas you may read.")
 
 
 class SearchArgsSchema(ListArgsSchema):

@@ -4,7 +4,14 @@ from marshmallow import Schema, fields, validate
 from community import rate_limits
 from community.extensions import limiter
 from community.notifications import subscriptions
-from community.shapes import CategorySchema, PostSchema, ThreadSchema, current_viewer
+from community.shapes import (
+    SUBSCRIPTION_LEVEL,
+    CategorySchema,
+    PostSchema,
+    ThreadSchema,
+    component_or_null,
+    current_viewer,
+)
 from community.threads import reactions, reading, services
 
 from .common import (
@@ -18,7 +25,7 @@ from .common import (
     viewer,
 )
 
-bp = api_blueprint("threads", "Categories, discussion threads and their posts.")
+bp = api_blueprint("threads", "Threads", "Categories, discussion threads and their posts.")
 
 
 class CategoryCreateSchema(Schema):
@@ -37,7 +44,7 @@ class ReactionsSchema(Schema):
 
 class ThreadDetailSchema(ThreadSchema):
     subscription = fields.Method("_subscription", metadata={
-        "type": "string", "nullable": True, "enum": ["watch", "mute", None],
+        **component_or_null(SUBSCRIPTION_LEVEL),
         "description": "Your own watch or mute of this thread; null: the default."})
 
     def _subscription(self, thread) -> str | None:
@@ -179,7 +186,7 @@ def clear_solution(thread_id):
 @bp.arguments(ReadSchema)
 @bp.response(200, ThreadSchema)
 @bp.error(404, description="No such thread, or no such post in it (or not one you may read).")
-def mark_read(data, thread_id):
+def mark_thread_read(data, thread_id):
     """Mark the thread read up to a post; your place never moves backwards."""
     return services.do_mark_read(viewer(), thread_id, data["post_id"])
 

@@ -8,7 +8,7 @@ from community.uploads.views import accepts_uploads, store, upload_fields
 
 from .common import api_blueprint, user_rate_key, viewer
 
-bp = api_blueprint("uploads", "Images and PDFs to show in posts.")
+bp = api_blueprint("uploads", "Uploads", "Images and PDFs to show in posts.")
 
 
 class UploadFileSchema(Schema):

@@ -10,7 +10,7 @@ from community.shapes import MeSchema, ProfileSchema
 from .auth import issue_tokens
 from .common import api_blueprint, viewer
 
-bp = api_blueprint("users", "Member profiles and invitations.")
+bp = api_blueprint("users", "Members", "Member profiles and invitations.")
 
 
 class InvitationCreateSchema(Schema):

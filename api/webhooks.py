@@ -6,7 +6,8 @@ from community.webhooks.models import EVENT_TYPES, PING, DeliveryStatus
 
 from .common import ListArgsSchema, api_blueprint, page_schema, viewer
 
-bp = api_blueprint("webhooks", "Webhooks (admins): the vendor's systems hear what happens, signed and retried.")
+bp = api_blueprint("webhooks", "Webhooks",
+                   "Webhooks (admins): the vendor's systems hear what happens, signed and retried.")
 
 EVENTS_FIELD = {"description": "Event types to send.", "items": {"enum": list(EVENT_TYPES)}}
 

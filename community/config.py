@@ -48,6 +48,19 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value
 
 
+def _cors_origins() -> list[str]:
+    """`CORS_ORIGINS`: the origins (`https://app.example.com`, comma-separated) whose pages may
+    call the API from a browser. Each is a whole origin: scheme, host and port, no path."""
+    origins = [origin.strip().rstrip("/") for origin in (os.environ.get("CORS_ORIGINS") or "").split(",")
+               if origin.strip()]
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+            raise ConfigurationError(f"CORS_ORIGINS holds {origin!r}: each must be an origin such as "
+                                     "https://app.example.com (scheme, host and port only).")
+    return origins
+
+
 def _smtp_url() -> str | None:
     """`smtp://[user:password@]host[:port]` (STARTTLS with `?starttls=1`) or `smtps://…` (TLS)."""
     url = os.environ.get("SMTP_URL") or None
@@ -90,6 +103,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "BASE_URL": (os.environ.get("ROUNDTABLE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "TRUSTED_PROXY_HOPS": _count("TRUSTED_PROXY_HOPS", 0),
+        "CORS_ORIGINS": _cors_origins(),
         # false: every request reads the database (to measure a cache miss, or to rule caches out).
         "CACHE_ENABLED": _flag("CACHE_ENABLED", True),
         # A lost Redis must not take requests down: limits fall back to memory meanwhile.

@@ -4,7 +4,10 @@ and how an error is answered in the format of the face the request came through.
 Neutral ground: the web pages (`web.py`) and the API both import this; it imports neither.
 Each face registers its renderer for a path prefix; the longest matching prefix answers.
 """
+from datetime import date
+
 from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 ERROR_RENDERERS = "roundtable.error_renderers"
@@ -29,6 +32,23 @@ ERROR_CODES = {
     409: "conflict", 410: "gone", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
     429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Dates and times as ISO 8601 (the database hands them out in UTC) wherever a value reaches
+    JSON without a schema, never as Flask's HTTP dates ("Wed, 02 Dec 2026 05:00:00 GMT")."""
+
+    @staticmethod
+    def default(value):
+        if isinstance(value, date):
+            return value.isoformat()
+        return DefaultJSONProvider.default(value)
+
+
+def answered_by_flask() -> bool:
+    """OPTIONS is answered by Flask itself (`Allow`) and, on the API, by the CORS preflight: it runs
+    no view and reads nothing, so it needs no sign-in (a browser's preflight never carries one)."""
+    return request.method == "OPTIONS"
 
 
 def public(view):
@@ -56,5 +76,5 @@ def http_error_response(error: HTTPException):
     """Werkzeug's errors in our words: its own descriptions are never shown."""
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     status = error.code or 500
-    return render_error(status, None, DEFAULT_MESSAGES.get(status, error.description),
-                        getattr(error, "fields", None), headers)
+    message = DEFAULT_MESSAGES.get(status) or DEFAULT_MESSAGES[500 if status >= 500 else 400]
+    return render_error(status, None, message, getattr(error, "fields", None), headers)

@@ -16,9 +16,31 @@ from marshmallow.experimental.context import Context
 
 from . import permissions
 from .accounts.models import User
-from .ideas.models import IdeaStatus, Importance
+from .ideas.models import IdeaStatus
 from .threads import reactions
 from .threads.services import CATEGORY_KINDS
+
+# Enums that several fields share are components of the document (the API registers them), so
+# a generated client has one type for each, not one per field.
+SUBSCRIPTION_LEVEL = "SubscriptionLevel"  # a watch or mute of a thread, category or idea
+IMPORTANCE = "Importance"  # of a vote
+
+
+def _reference(component: str | type[Schema]) -> dict:
+    name = component if isinstance(component, str) else component.__name__.removesuffix("Schema")
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def component(name: str) -> dict:
+    """Field metadata for the document: that component."""
+    return {"allOf": [_reference(name)]}
+
+
+def component_or_null(component: str | type[Schema]) -> dict:
+    """Field metadata for the document: a component (a schema class, or a name) or null, in
+    OpenAPI 3.1's words, so a generated client types the field (`type: object` would leave it a
+    plain dict)."""
+    return {"anyOf": [_reference(component), {"type": "null"}]}
 
 
 class Viewing(TypedDict):
@@ -119,8 +141,8 @@ class PostSchema(Schema):
     edited_at = fields.DateTime(allow_none=True)
     deleted = fields.Function(lambda post: post.deleted_at is not None, metadata={"type": "boolean"})
     hidden = fields.Function(lambda post: post.hidden_at is not None, metadata={"type": "boolean"})
-    hidden_reason = fields.Method("_hidden_reason", metadata={
-        "type": "string", "nullable": True, "description": "Why staff hid it: for its author and staff only."})
+    hidden_reason = fields.Method("_hidden_reason", allow_none=True, metadata={
+        "type": "string", "description": "Why staff hid it: for its author and staff only."})
     reactions = fields.Method("_reactions", metadata={
         "type": "object", "additionalProperties": {"type": "integer"},
         "description": "Reaction counts: " + ", ".join(reactions.REACTIONS) + "."})
@@ -193,12 +215,13 @@ class IdeaSchema(Schema):
     vote_count = fields.Integer()
     voter_org_count = fields.Integer(metadata={"description": "How many customer organizations want it."})
     has_voted = fields.Boolean()
-    importance = fields.String(attribute="my_importance", allow_none=True, metadata={
-        "enum": [*Importance, None], "description": "How important the idea is to you (your vote's); null: no vote."})
+    importance = fields.Raw(attribute="my_importance", metadata={
+        **component_or_null(IMPORTANCE),
+        "description": "How important the idea is to you (your vote's); null: no vote."})
     vote_cast_by = fields.Nested(UserRefSchema, allow_none=True, metadata={
         "description": "The staff member who added your vote on your behalf (after a call, say); null: you did."})
-    subscription = fields.String(allow_none=True, metadata={
-        "enum": ["watch", "mute", None], "description": "Your own watch or mute of this idea; null: the default."})
+    subscription = fields.Raw(metadata={**component_or_null(SUBSCRIPTION_LEVEL),
+                                        "description": "Your own watch or mute of this idea; null: the default."})
     thread_id = fields.Integer(metadata={"description": "Its discussion: comments are posts of this thread."})
     author = fields.Nested(UserRefSchema)
     created_at = fields.DateTime()
@@ -233,7 +256,7 @@ class MeetingSchema(Schema):
     requester = fields.Nested(UserRefSchema)
     recipient = fields.Nested(UserRefSchema)
     message = fields.String()
-    zone = fields.Function(lambda m: m.zone.name if m.zone else None, metadata={"type": "string", "nullable": True})
+    zone = fields.Function(lambda m: m.zone.name if m.zone else None, allow_none=True, metadata={"type": "string"})
     status = fields.String(metadata={"enum": ["pending", "accepted", "declined", "superseded"]})
     starts_at = fields.DateTime(allow_none=True)
     ends_at = fields.DateTime(allow_none=True)

@@ -23,7 +23,14 @@ from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
 from .extensions import limiter, login_manager
 from .jobs.services import queue_health
-from .responses import http_error_response, public, register_error_renderer, render_error
+from .responses import (
+    JSONProvider,
+    answered_by_flask,
+    http_error_response,
+    public,
+    register_error_renderer,
+    render_error,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -105,6 +112,8 @@ class SessionInterface(SecureCookieSessionInterface):
 def _require_sign_in():
     if request.endpoint is None:
         return None  # no such route: the 404 handler answers
+    if answered_by_flask():
+        return None
     view_function = current_app.view_functions.get(request.endpoint)
     if getattr(view_function, "is_public", False) or request.endpoint.rsplit(".", 1)[-1] == "static":
         return None
@@ -251,6 +260,7 @@ def _server_error(error: Exception):
 
 
 def register_web(app: Flask) -> None:
+    app.json = JSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     app.session_interface = SessionInterface()
     login_manager.init_app(app)

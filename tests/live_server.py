@@ -72,6 +72,15 @@ class LiveServer:
             stop_process(self.process)
 
 
+def demo_server(directory: Path, **env: str) -> LiveServer:
+    """`flask run` on a fresh SQLite database in `directory`, migrated and seeded with the demo, started."""
+    live = LiveServer({"DATABASE_URL": f"sqlite:///{directory / 'demo.sqlite'}", "SECRET_KEY": "demo-test-" + "k" * 32,
+                       "RATELIMIT_ENABLED": "false", **env})
+    live.command("db", "upgrade")
+    live.command("seed-demo")
+    return live.start()
+
+
 class RedisServer:
     """A private redis-server on a free loopback port, so a test may stop and start it."""
 

@@ -69,8 +69,9 @@ def test_refresh_and_access_tokens_are_not_interchangeable(api, people):
     for response in (api.get("/api/v1/me", token=api.tokens["refresh_token"]),
                      api.post("/api/v1/auth/refresh", token=api.tokens["access_token"])):
         assert_error(response, 401, "token_invalid")
-        # Our words, not the token library's ("Only non-refresh tokens are allowed").
-        assert response.json["error"]["message"] == "The token is not valid."
+        # Our words, saying which token belongs where, not the token library's ("Only non-refresh tokens are allowed").
+        assert response.json["error"]["message"] == ("This route takes the other kind of token: an access token "
+                                                     "everywhere, the refresh token only at /auth/refresh.")
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(api, people):

@@ -63,6 +63,22 @@ def test_a_thread_moved_out_of_sight_takes_its_notifications_along(app, people, 
     assert outsider.post("/api/v1/notifications/read", {}).json == {"unread_count": 0}
 
 
+def test_the_unread_count_counts_what_the_list_shows(app, people, thread, make, api_as):
+    secret = make(lambda: make_thread(people.moderator, make_category("Staff", staff_only=True)))
+    [read, _, _] = [_notify(app, [people.outsider], people.member, thread.id, kind=f"k{i}")[0] for i in range(3)]
+    _notify(app, [people.member], people.outsider, thread.id)  # someone else's
+    outsider = api_as(people.outsider)
+    outsider.post("/api/v1/notifications/read", {"ids": [read]})
+    assert outsider.get("/api/v1/notifications/unread_count").json == {"count": 2}
+    with app.app_context():  # a notification of a thread the outsider may no longer read is not counted
+        db.session.query(Notification).filter_by(user_id=people.outsider.id, kind="k2").update(
+            {"thread_id": secret.id})
+        db.session.commit()
+    unread = outsider.get("/api/v1/notifications?unread=true").json["items"]
+    assert outsider.get("/api/v1/notifications/unread_count").json == {"count": len(unread)} == {"count": 1}
+    assert_error(api_as(people.member).client.get("/api/v1/notifications/unread_count"), 401, "token_missing")
+
+
 def test_api_lists_newest_first_and_marks_read(app, people, thread, api_as):
     ids = [_notify(app, [people.outsider], people.member, thread.id, kind=f"k{i}", text=f"n{i}")[0]
            for i in range(3)]

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from community.demo import DEMO_PASSWORD
 
 from ..conftest import require_service
-from ..live_server import LiveServer
+from ..live_server import LiveServer, demo_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -54,12 +54,7 @@ def browser(axe_source):
 @pytest.fixture(scope="module")
 def site(browser, tmp_path_factory):
     """The app served by `flask run` on a fresh SQLite database, migrated and seeded with the demo."""
-    database = tmp_path_factory.mktemp("e2e") / "e2e.sqlite"
-    live = LiveServer({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "e2e-test-" + "k" * 32,
-                       "RATELIMIT_ENABLED": "false"})
-    live.command("db", "upgrade")
-    live.command("seed-demo")
-    live.start()
+    live = demo_server(tmp_path_factory.mktemp("e2e"))
     yield live
     live.stop()
 
