@@ -8,7 +8,7 @@ from community.privacy.models import ExportStatus
 
 from .common import api_blueprint, user_rate_key, viewer
 
-bp = api_blueprint("exports", "Your data: a zip of everything you wrote and set, to download.")
+bp = api_blueprint("exports", "Your data", "Your data: a zip of everything you wrote and set, to download.")
 
 
 class ExportSchema(Schema):
@@ -21,8 +21,8 @@ class ExportSchema(Schema):
     ready_at = fields.DateTime(allow_none=True)
     expires_at = fields.DateTime(allow_none=True, metadata={"description": "The download works until then."})
     size = fields.Integer(allow_none=True, metadata={"description": "Bytes of the zip file, once ready."})
-    download_url = fields.Function(exports.download_url, metadata={
-        "type": "string", "nullable": True,
+    download_url = fields.Function(exports.download_url, allow_none=True, metadata={
+        "type": "string",
         "description": "While ready: the zip, for you only (send your access token, or be signed in on the web)."})
 
 
