@@ -1,13 +1,17 @@
 """schemathesis reads the live OpenAPI document and fires generated requests, authenticated as a
 member, at every operation, valid ones and deliberately invalid ones: no 500s, every response fits
-the document, invalid input is refused, and auth is never ignored."""
+the document, invalid input is refused, and auth is never ignored. Its coverage phase then tries
+each path with every method it does not declare (OPTIONS included) and with bodies of other media
+types."""
 import os
+from functools import cache
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
+    allow_header_conformance,
     content_type_conformance,
     ignored_auth,
     negative_data_rejection,
@@ -17,6 +21,7 @@ from schemathesis.checks import (
     status_code_conformance,
     unsupported_method,
 )
+from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 
 from api.auth import issue_tokens
 from community.accounts.models import User
@@ -33,11 +38,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection, ignored_auth, unsupported_method]
 
 
-def _operations():
+@cache
+def _operations() -> tuple[tuple[str, str], ...]:
     """Every documented operation, read from the document itself (so new routes join by construction)."""
     spec = create_app(settings_for("sqlite://")).test_client().get("/api/v1/openapi.json").json
-    return [(method.upper(), path) for path, item in spec["paths"].items() for method in item
-            if method in ("get", "post", "put", "patch", "delete")]
+    return tuple((method.upper(), path) for path, item in spec["paths"].items() for method in item
+                 if method in ("get", "post", "put", "patch", "delete"))
 
 
 @pytest.fixture
@@ -75,3 +81,21 @@ def test_every_operation_answers_within_its_document(api_schema, member_headers,
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     exercise()
+
+
+@pytest.mark.parametrize("path", sorted({path for _, path in _operations()}))
+def test_every_path_answers_other_methods_and_media_types(api_schema, member_headers, path):
+    """The coverage phase's probes of a request's shape: every method the path does not declare
+    (OPTIONS answers 200 with an `Allow` that matches the document, the others 405 with `Allow`),
+    and bodies of other media types (415, or 400 when malformed)."""
+    operations = [api_schema[path][method] for method, operation_path in _operations() if operation_path == path]
+    cases = [case for operation in operations
+             for case in api_schema.iter_coverage_cases(
+                 operation, generation_modes=[GenerationMode.NEGATIVE],
+                 generation_config=api_schema.config.generation_for(operation=operation))
+             if coverage_scenario(case) in REQUEST_SHAPE_PROBES]
+    declared = {operation.method.upper() for operation in operations}
+    assert {case.method.upper() for case in cases} - declared == {
+        "DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"} - declared
+    for case in cases:
+        case.call_and_validate(headers=member_headers(), checks=[*CHECKS, allow_header_conformance])
