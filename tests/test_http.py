@@ -270,3 +270,26 @@ def test_error_messages_are_our_own(app, people, make, api_as):
             messages.append(body["message"])
     leaked = [(message, words) for message in messages for words in LIBRARY_WORDING if words.lower() in message.lower()]
     assert leaked == []
+
+
+def _fields(schema):
+    for field in schema.fields.values():
+        yield field
+        inner = getattr(field, "inner", None) or getattr(field, "value_field", None)
+        if inner is not None:
+            yield inner
+        if hasattr(field, "nested"):
+            yield from _fields(field.schema)
+
+
+def test_every_input_field_speaks_our_words(app):
+    """Every body and query field of every route, not only those the requests above reach."""
+    schemas = [argument["schema"] for view in app.view_functions.values()
+               for argument in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])]
+    assert len(schemas) > 50
+    for schema in schemas:
+        instance = schema() if isinstance(schema, type) else schema
+        messages = [*instance.error_messages.values(),
+                    *(message for field in _fields(instance) for message in field.error_messages.values())]
+        leaked = [message for message in messages for words in LIBRARY_WORDING if words.lower() in message.lower()]
+        assert leaked == [], (schema, leaked)
