@@ -24,7 +24,7 @@ from community.ideas.services import BOARD_DESCRIPTION, BOARD_PURPOSE, vote_weig
 from community.markdown import render_markdown
 from community.threads.models import Category, Post, Thread
 
-BUILDER_VERSION = "3"  # bump when what is built changes, so kept databases are rebuilt
+BUILDER_VERSION = "4"  # bump when what is built changes, so kept databases are rebuilt
 SIZES = {"1k": 1_000, "100k": 100_000, "1m": 1_000_000}
 PASSWORD = "roundtable-bench"
 POSTS_PER_THREAD = 20
@@ -106,14 +106,19 @@ def ensure(admin_url: sa.URL, size: str, make_app, rebuild: bool = False) -> str
 
 
 def _copy(connection, model, columns: list[str], rows) -> None:
-    """COPY rows into a model's table: the fastest way PostgreSQL takes rows in."""
+    """COPY rows into a model's table: the fastest way PostgreSQL takes rows in. Required columns
+    left out take the model's own default (COPY skips the ORM that would apply it), so a column
+    a later migration adds does not break the builder."""
     table = model.__table__
     for name in columns:
         assert name in table.c, f"{table.name} has no column {name}"
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    defaults = {column.name: column.default.arg for column in table.c
+                if column.name not in columns and not column.nullable and not column.primary_key
+                and column.server_default is None and column.default is not None and column.default.is_scalar}
+    statement = f"COPY {table.name} ({', '.join([*columns, *defaults])}) FROM STDIN"
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row((*row, *defaults.values()))
 
 
 def _naive(moment: datetime) -> datetime:
