@@ -81,6 +81,11 @@ def conditional_get(response):
     return response
 
 
+def json_answer(body: bytes):
+    """A JSON answer encoded already (`community.shared_pages`); the route's schema still documents it."""
+    return current_app.response_class(body, mimetype="application/json")
+
+
 class StrictParser(FlaskParser):
     """Unknown query parameters are refused (422) like unknown body fields: a misspelt
     `?categroy_id=` should fail loudly, not quietly list everything."""

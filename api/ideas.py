@@ -1,7 +1,7 @@
 """The ideas board: feature requests, votes, official answers, merges."""
 from marshmallow import Schema, fields, validate
 
-from community import rate_limits
+from community import rate_limits, shared_pages
 from community.extensions import limiter
 from community.ideas import merging, services
 from community.ideas.models import ANSWER_STATUSES, IdeaStatus, Importance
@@ -12,6 +12,7 @@ from .common import (
     SubscriptionSchema,
     SubscriptionStateSchema,
     api_blueprint,
+    json_answer,
     page_schema,
     user_rate_key,
     viewer,
@@ -75,8 +76,8 @@ class MergeSchema(Schema):
 @bp.response(200, page_schema(IdeaSchema, "IdeaPage"))
 def list_ideas(args):
     """Ideas you may read, by votes, trending or newest; filter by status and tag."""
-    return services.list_ideas(viewer(), status=args.get("status"), sort=args["sort"], tag=args.get("tag"),
-                               cursor=args.get("cursor"), limit=args.get("limit"))
+    return json_answer(shared_pages.idea_page(viewer(), status=args.get("status"), sort=args["sort"],
+                                              tag=args.get("tag"), cursor=args.get("cursor"), limit=args.get("limit")))
 
 
 @bp.get("/ideas/changelog")

@@ -1,7 +1,7 @@
 """Categories, threads and posts."""
 from marshmallow import Schema, fields, validate
 
-from community import rate_limits
+from community import rate_limits, shared_pages
 from community.extensions import limiter
 from community.notifications import subscriptions
 from community.shapes import (
@@ -20,6 +20,7 @@ from .common import (
     SubscriptionSchema,
     SubscriptionStateSchema,
     api_blueprint,
+    json_answer,
     page_schema,
     user_rate_key,
     viewer,
@@ -119,8 +120,9 @@ def create_category(data):
 @bp.response(200, page_schema(ThreadSchema, "ThreadPage"))
 def list_threads(args):
     """Threads you may read: by latest activity, newest, or most replied."""
-    return services.list_threads(viewer(), category_id=args.get("category_id"), sort=args["sort"],
-                                 cursor=args.get("cursor"), limit=args.get("limit"), unsolved=args["unsolved"])
+    return json_answer(shared_pages.thread_page(viewer(), category_id=args.get("category_id"), sort=args["sort"],
+                                                cursor=args.get("cursor"), limit=args.get("limit"),
+                                                unsolved=args["unsolved"]))
 
 
 @bp.post("/threads")
@@ -239,10 +241,8 @@ def restore_thread(thread_id):
 @bp.response(200, page_schema(PostSchema, "PostPage"))
 def list_posts(args, thread_id):
     """Posts oldest first; `since` catches up on what changed while offline."""
-    page = services.list_posts(viewer(), thread_id, cursor=args.get("cursor"), limit=args.get("limit"),
-                               since=args.get("since"))
-    reactions.attach(viewer(), page.items)
-    return page
+    return json_answer(shared_pages.post_page(viewer(), thread_id, cursor=args.get("cursor"), limit=args.get("limit"),
+                                              since=args.get("since")))
 
 
 @bp.post("/threads/<int:thread_id>/posts")

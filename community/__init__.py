@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, freshness
+from . import config, freshness, shared_pages  # noqa: F401 (shared_pages: its tags, in every process)
 from .accounts import oidc
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli

@@ -290,6 +290,14 @@ def equals_in_where(statement, column_key: str):
     return None
 
 
+def inserted_value(statement, column_key: str):
+    """The value an INSERT … VALUES gives `column_key` (a single row), or None."""
+    for column, value in (getattr(statement, "_values", None) or {}).items():
+        if getattr(column, "key", column) == column_key and hasattr(value, "effective_value"):
+            return value.effective_value
+    return None
+
+
 def updated_columns(statement) -> set[str]:
     """The columns an UPDATE sets (for `statement_tags` that may ignore some)."""
     return {getattr(column, "key", str(column)) for column in getattr(statement, "_values", None) or {}}

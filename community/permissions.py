@@ -77,14 +77,32 @@ def moderated_category_ids(actor: Actor | None) -> frozenset[int]:
     assignments with the member (`with_moderator_assignments`); otherwise they are queried here."""
     if not is_member(actor):
         return frozenset()
+    # Kept by the member object, not its id: a stand-in (`stand_in`) borrows authors' ids.
     cache = db.session.info.setdefault(_MODERATED, {})
-    if actor.id not in cache:
+    if actor not in cache:
         if "moderator_assignments" in inspect(actor).unloaded:
-            cache[actor.id] = frozenset(db.session.scalars(
+            cache[actor] = frozenset(db.session.scalars(
                 select(CategoryModerator.category_id).where(CategoryModerator.user_id == actor.id)))
         else:
-            cache[actor.id] = frozenset(assignment.category_id for assignment in actor.moderator_assignments)
-    return cache[actor.id]
+            cache[actor] = frozenset(assignment.category_id for assignment in actor.moderator_assignments)
+    return cache[actor]
+
+
+def permission_class(actor: User) -> tuple:
+    """All that the rules read of a member except who they are. Two members of one class may
+    read, and may do, the same to everything neither of them wrote: the rules compare the actor
+    with a row only through its author (`author_id == actor.id`). Pages of lists are shared by a
+    class (`community.shared_pages`)."""
+    return (is_member(actor), actor.role, actor.is_silenced, is_staff(actor), moderated_category_ids(actor))
+
+
+def stand_in(actor: User) -> User:
+    """A member of `actor`'s permission class who wrote nothing (id 0: no row has it), never
+    stored. Giving it an author's id answers what that author of the class may do to their row."""
+    member = User(id=0, role=actor.role, silenced_until=actor.silenced_until if actor.is_silenced else None)
+    member.moderator_assignments = [CategoryModerator(category_id=category_id)
+                                    for category_id in sorted(moderated_category_ids(actor))]
+    return member
 
 
 @cache  # built once per path: every signed-in request loads its member with it

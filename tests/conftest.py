@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
+from community import freshness
 from community.accounts import device_sessions, web_sign_in
 from community.accounts.models import User
 from community.database import db
@@ -127,6 +128,15 @@ def _clean_database(request):
             else:
                 for table in tables:
                     connection.execute(sa.text(f"DELETE FROM {table}"))
+        # Emptied behind the ORM's back (and ids restart): nothing a cache kept is true any more.
+        app.extensions[freshness.EXTENSION].announce({"*"})
+
+
+@pytest.fixture
+def caches_on(app, monkeypatch):
+    """Every cache on for this test, whatever CACHE_ENABLED the run was started with."""
+    monkeypatch.setitem(app.config, "CACHE_ENABLED", True)
+    monkeypatch.setattr(app.extensions[freshness.EXTENSION], "enabled", True)
 
 
 @pytest.fixture

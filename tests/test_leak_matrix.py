@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from community import shared_pages
 from community.accounts.models import User
 from community.database import db, utcnow
 from community.gatherings.models import AgendaSession, Checkin, Contact, Visibility
@@ -133,17 +134,26 @@ def _clients(role, people, world, login_as, api_as, app):
     return login_as(user).client, api_as(user)
 
 
-def test_every_canary_shows_up_exactly_where_the_role_may_see_it(app, people, world, login_as, api_as):
-    pools = _ids(app)
-    urls = list(dict.fromkeys(_urls(app, pools)))
-    openapi_paths = app.test_client().get("/api/v1/openapi.json").json["paths"]
-    known = {re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
-    assert set(openapi_paths) <= known  # the document describes only routes that exist
+# Before each probe another role asks the same, so every cache is warm with what that role may
+# see: an answer kept for one permission class and served to another would show here.
+WARMED_BY = {"anonymous": "admin", "member": "admin", "outsider": "admin", "category_moderator": "admin",
+             "admin": "member"}
+
+
+def _walk(app, people, world, login_as, api_as, urls):
+    """Ask every url as every role (each time right after another role asked it) and assert each
+    canary shows up only to those who may see it; the canaries each role saw."""
+    clients = {role: _clients(role, people, world, login_as, api_as, app) for role in ROLES}
+
+    def get(role, url):
+        web, api = clients[role]
+        return api.get(url) if url.startswith("/api/") and role != "anonymous" else web.get(url)
+
     seen = {role: set() for role in ROLES}
     for role in ROLES:
-        web, api = _clients(role, people, world, login_as, api_as, app)
         for url in urls:
-            response = api.get(url) if url.startswith("/api/") and role != "anonymous" else web.get(url)
+            get(WARMED_BY[role], url)
+            response = get(role, url)
             assert response.status_code < 500, (role, url, response.status_code)
             body = response.get_data(as_text=True).lower()
             asked = re.search(r"[?&]q=(\w+)", url)
@@ -154,9 +164,29 @@ def test_every_canary_shows_up_exactly_where_the_role_may_see_it(app, people, wo
                 if canary in body and (canary not in SCOPED or SCOPED[canary].search(url)):
                     seen[role].add(canary)
                     assert role in VISIBLE_TO[canary], f"{role} sees {CANARIES[canary]} at {url}"
+    return seen
+
+
+def test_every_canary_shows_up_exactly_where_the_role_may_see_it(caches_on, app, people, world, login_as, api_as):
+    pools = _ids(app)
+    urls = list(dict.fromkeys(_urls(app, pools)))
+    openapi_paths = app.test_client().get("/api/v1/openapi.json").json["paths"]
+    known = {re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
+    assert set(openapi_paths) <= known  # the document describes only routes that exist
+    seen = _walk(app, people, world, login_as, api_as, urls)
     for canary, roles in VISIBLE_TO.items():
         for role in roles:
             assert canary in seen[role], f"{role} should see {CANARIES[canary]} somewhere (the matrix is blind?)"
+
+
+def test_a_page_cache_keyed_without_the_permission_class_fails_the_matrix(caches_on, app, people, world, login_as,
+                                                                          api_as, monkeypatch):
+    """The matrix would catch a shared page kept for the wrong readers: keyed by the list and its
+    parameters alone, the admin's page of threads reaches a member, with the staff-only thread."""
+    monkeypatch.setattr(shared_pages, "page_key", lambda name, viewer, params: (name, params))
+    thread_pages = [url for url in _urls(app, _ids(app)) if re.fullmatch(r"/api/v1/threads(/\d+/posts)?", url)]
+    with pytest.raises(AssertionError, match="member sees a thread in it at /api/v1/threads"):
+        _walk(app, people, world, login_as, api_as, thread_pages)
 
 
 def test_no_role_may_join_a_room_of_what_it_may_not_see(app, people, world, api_as):

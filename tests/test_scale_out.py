@@ -116,3 +116,26 @@ def test_suspension_and_a_new_moderator_take_effect_on_the_other_process_at_once
     assert refused.status_code in (401, 403), refused.text
     assert admin.api("POST", f"/users/{me['id']}/unsuspend").status_code == 200
     assert _other(second, App(first, "bob@globex.test"))("GET", "/threads").status_code == 200
+
+
+def test_a_page_kept_by_one_process_shows_a_write_made_on_the_other_at_once(cluster):
+    """Pages of lists are shared and kept in each process; a write on another process drops them
+    before the next request, for its writer and for everyone else."""
+    first, second = cluster
+    writer, reader = App(first, "bob@globex.test"), App(first, "carla@initech.test")
+    writer_on_second, reader_on_second = _other(second, writer), _other(second, reader)
+    thread = thread_in(writer, "General")
+    posts = f"/threads/{thread['id']}/posts"
+    for _ in range(3):  # the second process keeps both pages
+        writer_on_second("GET", posts), reader_on_second("GET", posts), writer_on_second("GET", "/ideas?sort=new")
+    reply = writer.api("POST", posts, json={"body": "written on the first process"}).json()
+    assert writer_on_second("GET", posts).json()["items"][-1]["id"] == reply["id"]
+    assert reader_on_second("GET", posts).json()["items"][-1]["id"] == reply["id"]
+    assert writer.api("PATCH", f"/posts/{reply['id']}", json={"body": "edited there"}).status_code == 200
+    assert reader_on_second("GET", posts).json()["items"][-1]["body"] == "edited there"
+
+    idea = next(item for item in writer_on_second("GET", "/ideas?sort=new").json()["items"] if item["can_vote"])
+    method, change = ("DELETE", -1) if idea["has_voted"] else ("PUT", 1)
+    assert writer.api(method, f"/ideas/{idea['id']}/vote", json={}).status_code == 200, idea
+    now = next(item for item in writer_on_second("GET", "/ideas?sort=new").json()["items"] if item["id"] == idea["id"])
+    assert (now["has_voted"], now["vote_count"]) == (not idea["has_voted"], idea["vote_count"] + change)

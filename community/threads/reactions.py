@@ -54,6 +54,20 @@ def summarize(actor: User | None, post_ids: list[int]) -> dict[int, Reactions]:
     return summaries
 
 
+def chosen_by(actor: User, post_ids: list[int]) -> dict[int, list[str]]:
+    """The actor's own reactions to these posts (posts they never reacted to are left out), in
+    display order, in one query."""
+    chosen: dict[int, list[str]] = {}
+    if not post_ids:
+        return chosen
+    rows = db.session.execute(select(PostReaction.post_id, PostReaction.reaction)
+                              .where(PostReaction.user_id == actor.id, PostReaction.post_id.in_(post_ids)))
+    order = list(REACTIONS)
+    for post_id, reaction in sorted(rows, key=lambda row: order.index(row[1])):
+        chosen.setdefault(post_id, []).append(reaction)
+    return chosen
+
+
 def attach(actor: User | None, posts: list[Post]) -> list[Post]:
     """Set `post.reaction_summary` on each post, for pages and API lists."""
     summaries = summarize(actor, [post.id for post in posts])
