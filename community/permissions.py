@@ -338,13 +338,29 @@ def can_react(actor: User | None, post: Post) -> bool:
             and post.thread.deleted_at is None and post.author_id != actor.id)
 
 
-def can_mark_solution(actor: User | None, thread: Thread) -> bool:
-    """In support categories, the one who asked (or the category's staff) marks which reply solved it."""
-    if not can_read_thread(actor, thread) or thread.category.kind != "support" or thread.deleted_at is not None:
-        return False
-    if is_category_staff(actor, thread.category_id):
-        return True
-    return thread.author_id == actor.id and can_participate(actor) and not thread.locked
+def refusal_to_mark_solution(actor: Actor | None, thread: Thread, post: Post | None = None) -> DomainError | None:
+    """In support categories, the one who asked (or the category's staff) marks which reply solved
+    it: `post`, a reply still shown (None: unmark, or the question whether they may at all)."""
+    if thread.category.kind != "support":
+        return Conflict("Only questions in support categories have solutions.", code="not_a_question")
+    allowed = can_read_thread(actor, thread) and thread.deleted_at is None and (
+        is_category_staff(actor, thread.category_id)
+        or thread.author_id == actor.id and can_participate(actor) and not thread.locked)
+    if not allowed:
+        return Forbidden("Only the one who asked, or the category's staff, marks the solution.")
+    if post is not None and post.is_first:
+        return Conflict("The question cannot be its own solution.", code="first_post")
+    if post is not None and (post.deleted_at is not None or post.hidden_at is not None):
+        return Conflict("A deleted or hidden post cannot be the solution.", code="post_unavailable")
+    return None
+
+
+def can_mark_solution(actor: Actor | None, thread: Thread, post: Post | None = None) -> bool:
+    return refusal_to_mark_solution(actor, thread, post) is None
+
+
+def ensure_can_mark_solution(actor: Actor | None, thread: Thread, post: Post | None = None) -> None:
+    ensure(refusal_to_mark_solution(actor, thread, post))
 
 
 # Ideas: each one lives in its discussion thread, so it is exactly as readable as that thread.
@@ -382,26 +398,74 @@ def can_vote(actor: Actor | None, idea: Idea) -> bool:
     return refusal_to_vote(actor, idea) is None
 
 
+def ensure_can_vote(actor: Actor | None, idea: Idea) -> None:
+    ensure(refusal_to_vote(actor, idea))
+
+
 def can_comment_on_idea(actor: Actor | None, idea: Idea) -> bool:
     return can_reply(actor, idea.thread)
 
 
+def _refusal_to_act_as_idea_staff(actor: Actor | None, idea: Idea, what: str) -> DomainError | None:
+    if not can_read_idea(actor, idea) or not is_category_staff(actor, idea.thread.category_id):
+        return Forbidden(f"Only staff of the ideas board {what}.")
+    return None
+
+
+def refusal_to_change_idea_status(actor: Actor | None, idea: Idea) -> DomainError | None:
+    """Staff of the ideas board (category moderators of it included) answer; a merged idea keeps
+    its status until it is unmerged."""
+    refusal = _refusal_to_act_as_idea_staff(actor, idea, "answer ideas and set their status")
+    if refusal is None and idea.status == IdeaStatus.MERGED:
+        return Conflict("This idea is merged into another: unmerge it first.", code="idea_merged")
+    return refusal
+
+
 def can_change_idea_status(actor: Actor | None, idea: Idea) -> bool:
-    """Staff answer; a merged idea keeps its status until it is unmerged."""
-    return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
-            and idea.status != IdeaStatus.MERGED)
+    return refusal_to_change_idea_status(actor, idea) is None
+
+
+def ensure_can_change_idea_status(actor: Actor | None, idea: Idea) -> None:
+    ensure(refusal_to_change_idea_status(actor, idea))
+
+
+def refusal_to_merge_idea(actor: Actor | None, idea: Idea) -> DomainError | None:
+    """The one merge rule, for the service and the `can_merge` flag alike: staff of the ideas
+    board (category moderators of it included) merge an idea that is not merged already."""
+    refusal = _refusal_to_act_as_idea_staff(actor, idea, "merge ideas")
+    if refusal is None and idea.status == IdeaStatus.MERGED:
+        return Conflict("This idea is merged into another: unmerge it first.", code="idea_merged")
+    return refusal
 
 
 def can_merge_idea(actor: Actor | None, idea: Idea) -> bool:
-    """The one merge rule, for the service and the `can_merge` flag alike: staff of the ideas
-    board (category moderators of it included) merge an idea that is not merged already."""
-    return can_change_idea_status(actor, idea)
+    return refusal_to_merge_idea(actor, idea) is None
+
+
+def ensure_can_merge_idea(actor: Actor | None, idea: Idea) -> None:
+    ensure(refusal_to_merge_idea(actor, idea))
+
+
+def refusal_to_unmerge_idea(actor: Actor | None, idea: Idea) -> DomainError | None:
+    """The one unmerge rule, for the service and the `can_unmerge` flag alike. Merges are undone
+    from the far end: an idea whose target was merged in turn waits until that one is unmerged."""
+    refusal = _refusal_to_act_as_idea_staff(actor, idea, "unmerge ideas")
+    if refusal is not None:
+        return refusal
+    if idea.status != IdeaStatus.MERGED:
+        return Conflict("This idea is not merged.", code="idea_not_merged")
+    if idea.merged_into_status == IdeaStatus.MERGED:
+        return Conflict("The idea this one went into was merged in turn: unmerge that one first.",
+                        code="idea_merged")
+    return None
 
 
 def can_unmerge_idea(actor: Actor | None, idea: Idea) -> bool:
-    """The one unmerge rule, for the service and the `can_unmerge` flag alike."""
-    return (can_read_idea(actor, idea) and is_category_staff(actor, idea.thread.category_id)
-            and idea.status == IdeaStatus.MERGED)
+    return refusal_to_unmerge_idea(actor, idea) is None
+
+
+def ensure_can_unmerge_idea(actor: Actor | None, idea: Idea) -> None:
+    ensure(refusal_to_unmerge_idea(actor, idea))
 
 
 def can_see_idea_organizations(actor: Actor | None) -> bool:
@@ -409,10 +473,16 @@ def can_see_idea_organizations(actor: Actor | None) -> bool:
     return is_staff(actor)
 
 
-def can_vote_for_members(actor: Actor | None, idea: Idea) -> bool:
+def refusal_to_vote_for_members(actor: Actor | None, idea: Idea) -> DomainError | None:
     """Staff add or withdraw a customer's vote on their behalf (after a call, a support ticket),
     on an idea still open to votes."""
-    return is_staff(actor) and can_read_idea(actor, idea) and idea.is_open
+    if not is_staff(actor) or not can_read_idea(actor, idea):
+        return Forbidden("Only staff vote on a member's behalf.")
+    return idea_closed_to_votes(idea)
+
+
+def can_vote_for_members(actor: Actor | None, idea: Idea) -> bool:
+    return refusal_to_vote_for_members(actor, idea) is None
 
 
 # Customer accounts: the vendor's view of organizations. Weights, tiers, CRM ids and account
@@ -438,12 +508,36 @@ def can_moderate_post(actor: Actor | None, post: Post) -> bool:
     return can_read_post(actor, post) and is_category_staff(actor, post.thread.category_id)
 
 
+def refusal_to_hide_post(actor: Actor | None, post: Post) -> DomainError | None:
+    if not can_moderate_post(actor, post):
+        return Forbidden("Only staff of this category hide and unhide posts.")
+    if post.deleted_at is not None or post.hidden_at is not None:
+        return Conflict("This post is already hidden or deleted.", code="not_hideable")
+    return None
+
+
 def can_hide_post(actor: Actor | None, post: Post) -> bool:
-    return can_moderate_post(actor, post) and post.deleted_at is None and post.hidden_at is None
+    return refusal_to_hide_post(actor, post) is None
+
+
+def ensure_can_hide_post(actor: Actor | None, post: Post) -> None:
+    ensure(refusal_to_hide_post(actor, post))
+
+
+def refusal_to_unhide_post(actor: Actor | None, post: Post) -> DomainError | None:
+    if not can_moderate_post(actor, post):
+        return Forbidden("Only staff of this category hide and unhide posts.")
+    if post.hidden_at is None:
+        return Conflict("This post is not hidden.", code="not_hidden")
+    return None
 
 
 def can_unhide_post(actor: Actor | None, post: Post) -> bool:
-    return can_moderate_post(actor, post) and post.hidden_at is not None
+    return refusal_to_unhide_post(actor, post) is None
+
+
+def ensure_can_unhide_post(actor: Actor | None, post: Post) -> None:
+    ensure(refusal_to_unhide_post(actor, post))
 
 
 def can_flag_post(actor: Actor | None, post: Post) -> bool:
@@ -480,6 +574,11 @@ def can_view_audit_log(actor: Actor | None) -> bool:
 
 def can_view_profile(actor: Actor | None, user: User) -> bool:
     return is_signed_in(actor)
+
+
+def can_review_members(actor: Actor | None) -> bool:
+    """The people pages (every member's email, restrictions, category assignments): staff everywhere."""
+    return is_staff(actor)
 
 
 def can_restrict_user(actor: Actor | None, user: User) -> bool:
@@ -532,8 +631,23 @@ def can_manage_events(actor: Actor | None) -> bool:
     return is_staff(actor)
 
 
+def event_not_on(event: Event, now: datetime) -> Conflict | None:
+    """Why the event is not on at `now`, or None: presence and meetings happen only while it is."""
+    if now < event.starts_at:
+        return Conflict("Check-in opens when the event starts.", code="event_not_started")
+    if now >= event.ends_at:
+        return Conflict("This event is over.", code="event_over")
+    return None
+
+
+def refusal_to_check_in(actor: Actor | None, event: Event, now: datetime) -> DomainError | None:
+    if not can_read_event(actor, event):
+        return NotFound("No such event.")
+    return event_not_on(event, now)
+
+
 def can_check_in(actor: Actor | None, event: Event, now: datetime) -> bool:
-    return can_read_event(actor, event) and event.is_on(now)
+    return refusal_to_check_in(actor, event, now) is None
 
 
 def refusal_to_register(actor: Actor | None, event: Event, now: datetime) -> DomainError | None:
@@ -585,13 +699,27 @@ def shares_distance_clause():
     return and_(Checkin.location == LocationSharing.APPROXIMATE, Checkin.cell_x.is_not(None))
 
 
-def can_ask_to_meet(actor: Actor | None, checkin: Checkin) -> bool:
-    """Whether the actor may ask this (listed, present) attendee to meet, by their choice."""
+def takes_requests_from(checkin: Checkin, actor: Actor | None) -> bool:
+    """Whether this (listed, present) attendee takes meeting requests from the actor, by their choice."""
     if not is_member(actor) or actor.id == checkin.user_id or not is_listed(checkin):
         return False
     if checkin.who_may_ask == WhoMayAsk.ANYONE:
         return True
     return checkin.who_may_ask == WhoMayAsk.CUSTOMERS and not is_staff(actor)
+
+
+def refusal_to_ask_to_meet(actor: Actor | None, checkin: Checkin, *, asker_present: bool) -> DomainError | None:
+    """Attendees ask attendees: the actor must be checked in there now (`asker_present`, as
+    `presence.is_present` tells), and the attendee asked decides who may ask them."""
+    if not asker_present:
+        return Conflict("Check in to the event to ask people to meet.", code="not_checked_in")
+    if not takes_requests_from(checkin, actor):
+        return Forbidden("This attendee does not take meeting requests from you.", code="meeting_requests_closed")
+    return None
+
+
+def can_ask_to_meet(actor: Actor | None, checkin: Checkin, *, asker_present: bool) -> bool:
+    return refusal_to_ask_to_meet(actor, checkin, asker_present=asker_present) is None
 
 
 def can_read_meeting(actor: Actor | None, meeting: MeetingRequest) -> bool:

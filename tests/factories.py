@@ -10,6 +10,7 @@ from community.accounts.models import Organization, Role, User
 from community.accounts.services import new_handle
 from community.database import db, utcnow
 from community.gatherings.models import Event, EventZone
+from community.ideas.models import Idea, IdeaMerge, IdeaStatus
 from community.markdown import render_markdown
 from community.moderation.models import CategoryModerator, Flag
 from community.threads.models import Category, Post, Thread
@@ -115,3 +116,21 @@ def make_event(name: str = "Customer Summit", *, starts_in: timedelta = timedelt
     db.session.add(event)
     events.commit()
     return event
+
+
+def make_idea(author: User, board: Category, title: str | None = None, *, status: str = IdeaStatus.OPEN,
+              merged_into: Idea | None = None) -> Idea:
+    """An idea on `board` (the ideas category), without votes; `merged_into`: merged into that
+    idea, as a merge of an idea nobody voted for leaves it."""
+    thread = make_thread(author, board, title=title or f"Idea {next(_sequence)}", body="Please add it.")
+    first_post = db.session.scalar(db.select(Post).where(Post.thread_id == thread.id))
+    now = utcnow()
+    idea = Idea(thread_id=thread.id, post_id=first_post.id, status=status, created_at=now, status_changed_at=now)
+    db.session.add(idea)
+    db.session.flush()
+    if merged_into is not None:
+        db.session.add(IdeaMerge(source_id=idea.id, target_id=merged_into.id, merged_at=now, source_status=status,
+                                 source_status_changed_at=now, source_thread_was_closed=False))
+        idea.status, idea.merged_into_id, thread.closed = IdeaStatus.MERGED, merged_into.id, True
+    events.commit()
+    return idea

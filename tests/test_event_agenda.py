@@ -3,9 +3,7 @@ concurrent burst on PostgreSQL), reciprocal requests, reminders, calendar.ics, b
 and their exports, check-in codes people can type, and the rules behind the flags."""
 import csv
 import io
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from threading import Barrier
 
 import icalendar
 import pytest
@@ -13,8 +11,8 @@ import vobject
 from sqlalchemy import select
 
 from community import events as domain_events
+from community.accounts.models import User
 from community.database import db, utcnow
-from community.errors import Conflict
 from community.gatherings import codes, meetings
 from community.gatherings.models import MeetingRequest, MeetingStatus
 from community.jobs.registry import PERIODIC
@@ -22,6 +20,7 @@ from community.notifications.models import Notification
 
 from .conftest import assert_error, count_queries
 from .factories import make_event, make_user
+from .helpers import announced, at_once
 from .test_event_people import check_in
 from .test_events import VENUE
 
@@ -121,17 +120,14 @@ def test_staff_build_the_agenda_and_members_build_their_schedule(app, people, su
     staff, member = api_as(people.moderator), api_as(people.member)
     url = f"/api/v1/events/{summit.id}/sessions"
     assert_error(member.post(url, session_body()), 403)
-    sent = []
-    domain_events.agenda_changed.connect(receiver := lambda sender, **p: sent.append((p["change"], p["session"].id)))
-    try:
+    with announced(domain_events.agenda_changed) as heard:
         keynote = staff.post(url, session_body("Keynote", zone="main hall", speakers="Ana Lima")).json
         workshop = staff.post(url, session_body("SSO workshop", start=soon(2), zone="Workshop room")).json
         moved = staff.patch(f"/api/v1/sessions/{workshop['id']}", {"starts_at": iso(soon(3)),
                                                                     "ends_at": iso(soon(4))})
         assert moved.status_code == 200 and moved.json["title"] == "SSO workshop"
         assert staff.delete(f"/api/v1/sessions/{moved.json['id']}").status_code == 204
-    finally:
-        domain_events.agenda_changed.disconnect(receiver)
+    sent = [(payload["change"], payload["session"].id) for _, payload in heard]
     assert sent == [("created", keynote["id"]), ("created", workshop["id"]), ("updated", workshop["id"]),
                     ("deleted", workshop["id"])]
     assert keynote["zone"] == "Main hall" and keynote["can_edit"] is True and keynote["on_my_schedule"] is False
@@ -249,22 +245,11 @@ def test_a_burst_of_acceptances_for_one_slot_lets_exactly_one_win(app, make, sum
         return bob.id, ids
 
     bob_id, meeting_ids = make(build)
-    barrier = Barrier(count)
 
     def accept(meeting_id):
-        with app.app_context():
-            from community.accounts.models import User
-            bob = db.session.get(User, bob_id)
-            barrier.wait()
-            try:
-                return meetings.do_answer_meeting(bob, meeting_id, accept=True).status
-            except Conflict as conflict:
-                return conflict.code
-            finally:
-                db.session.remove()
+        return meetings.do_answer_meeting(db.session.get(User, bob_id), meeting_id, accept=True).status
 
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        outcomes = list(pool.map(accept, meeting_ids))
+    outcomes = at_once(app, accept, meeting_ids)
     assert sorted(outcomes) == ["accepted"] + ["slot_taken"] * (count - 1)
     with app.app_context():
         accepted = db.session.scalars(select(MeetingRequest).where(
@@ -374,7 +359,6 @@ def test_contacts_export_as_csv_and_vcard(app, make, people, summit, api_as):
     alice, bob = api_as(people.member), api_as(people.outsider)
 
     def sneaky_name():
-        from community.accounts.models import User
         user = db.session.get(User, people.outsider.id)
         user.display_name = "=HYPERLINK(1)"
         db.session.commit()

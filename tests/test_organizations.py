@@ -1,8 +1,6 @@
 """Customer accounts: organizations' fields and pages, demand, importance and votes on a member's behalf."""
 import csv
 import io
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +8,6 @@ from sqlalchemy import func, select
 from community import events
 from community.accounts.models import Organization, Role, User
 from community.database import db
-from community.errors import Conflict
 from community.ideas import services as ideas
 from community.ideas.models import IMPORTANCE_FACTORS, Idea, IdeaOrganization, IdeaVote, Importance
 from community.moderation.models import AuditEntry
@@ -19,6 +16,7 @@ from community.organizations import services as organizations
 
 from .conftest import assert_error, count_queries, page_queries
 from .factories import make_category, make_organization, make_post, make_thread, make_user
+from .helpers import at_once
 
 
 def create_idea(client, title="Scheduled CSV exports"):
@@ -182,23 +180,6 @@ def test_staff_vote_for_a_customer_on_the_idea_page(app, people, api_as, login_a
 # Counters under bursts (PostgreSQL: SQLite serialises writers)
 
 
-def _burst(app, actions):
-    barrier = Barrier(len(actions))
-
-    def run(action):
-        with app.app_context():
-            barrier.wait()
-            try:
-                return action()
-            except Conflict as conflict:
-                return conflict.code
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
-        return list(pool.map(run, actions))
-
-
 def recounted(idea_id):
     """What the counters must say, computed from the vote rows alone."""
     votes = db.session.execute(select(IdeaVote.organization_id, IdeaVote.importance)
@@ -242,7 +223,7 @@ def test_counters_equal_recounts_after_bursts_of_votes_proxy_votes_and_reweights
             actions.append(own(user_id, True, level))
             actions.append(proxy(user_id, (i + round_number) % 2 == 0, levels[i % 3]))
         actions += [reweigh(org, 10 * (round_number + 1) + i) for i, org in enumerate(orgs)]
-        _burst(app, actions)
+        at_once(app, lambda action: action(), actions)
         with app.app_context():
             idea = db.session.get(Idea, idea_id)
             assert (idea.vote_count, idea.voter_org_count, idea.demand_score) == recounted(idea_id)

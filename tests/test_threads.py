@@ -9,6 +9,7 @@ from community.threads import services
 from community.threads.models import Post, Thread
 
 from .factories import make_category, make_post, make_thread
+from .helpers import announced
 from .html_safety import executable_markup
 
 
@@ -252,27 +253,20 @@ def test_dangerous_markdown_is_stored_harmless(app, people, places, login_as):
 
 
 def test_events_are_announced_after_commit_only(app_context, people, places):
-    received = []
-
-    def on_post(sender, thread, post):
-        received.append((thread.id, post.id, post.body))
-
-    events.post_created.connect(on_post)
-    try:
+    with announced(events.post_created) as heard:
         thread = make_thread(people.member, places["public"])
         post = services.do_reply(people.member, thread.id, "committed reply")
-        assert received == [(thread.id, post.id, "committed reply")]
+        assert [(p["thread"].id, p["post"].id, p["post"].body) for _, p in heard] == \
+            [(thread.id, post.id, "committed reply")]
 
         events.announce(events.post_created, thread=thread, post=post)
         events.rollback()
         events.commit()
-        assert len(received) == 1  # the rolled-back announcement is gone
+        assert len(heard) == 1  # the rolled-back announcement is gone
 
         with pytest.raises(ValidationFailed):
             services.do_reply(people.member, thread.id, "")
-        assert len(received) == 1
-    finally:
-        events.post_created.disconnect(on_post)
+        assert len(heard) == 1
 
 
 def test_authors_delete_replies_on_the_web_but_not_the_first_post(app, people, places, make, login_as):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import Conflict, ValidationFailed
+from ..errors import ValidationFailed
 from .models import Event, EventZone
 
 
@@ -42,11 +42,3 @@ def check_zone(event: Event, name, field_name: str = "zone") -> EventZone | None
             return zone
     known = ", ".join(z.name for z in event.zones) or "this event has no zones"
     raise ValidationFailed({field_name: f"No such zone here ({known})."})
-
-
-def check_event_is_on(event: Event, now: datetime) -> None:
-    if now < event.starts_at:
-        raise Conflict("Check-in opens when the event starts.", code="event_not_started")
-    if now >= event.ends_at:
-        raise Conflict("This event is over.", code="event_over")
-

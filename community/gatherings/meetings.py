@@ -15,7 +15,7 @@ from ..notifications.services import notify
 from ..pagination import Keyset, Page, check_limit
 from ..validation import check_text
 from .calendar import access_event
-from .checks import check_event_is_on, check_zone
+from .checks import check_zone
 from .models import Event, MeetingRequest, MeetingStatus
 from .people import access_attendee
 from .presence import is_present, own_checkin
@@ -60,7 +60,7 @@ def do_request_meeting(actor: User, event_id: int, user_id, message: str | None 
     """
     event = access_event(actor, event_id)
     now = utcnow()
-    check_event_is_on(event, now)
+    permissions.ensure(permissions.event_not_on(event, now))
     values = check_fields(
         message=(lambda v: check_text("message", v, max_length=MAX_MESSAGE, multiline=True), message),
         zone=(lambda v: check_zone(event, v), zone),
@@ -72,13 +72,10 @@ def do_request_meeting(actor: User, event_id: int, user_id, message: str | None 
         raise ValidationFailed({"starts_at": "Pick a time still ahead."})
     # Locking the requester's own check-in queues their simultaneous requests, so the quota holds.
     mine = own_checkin(actor, event, lock=True)
-    if not is_present(mine, now):
-        raise Conflict("Check in to the event to ask people to meet.", code="not_checked_in")
     if user_id == actor.id:
         raise ValidationFailed({"user_id": "You cannot ask yourself to meet."})
     target = access_attendee(actor, event, user_id)
-    if not permissions.can_ask_to_meet(actor, target):
-        raise Forbidden("This attendee does not take meeting requests from you.", code="meeting_requests_closed")
+    permissions.ensure(permissions.refusal_to_ask_to_meet(actor, target, asker_present=is_present(mine, now)))
     theirs = _reciprocal(event, actor.id, user_id)
     if theirs is not None and (slot is None or theirs.starts_at in (None, slot.starts_at)):
         if theirs.starts_at is None and slot is not None:
@@ -214,7 +211,7 @@ def list_free_slots(actor: User, event_id: int, user_id: int) -> list[Slot]:
     they published, free for both. Only for attendees who take requests from the actor."""
     event = access_event(actor, event_id)
     target = access_attendee(actor, event, user_id)
-    if not permissions.can_ask_to_meet(actor, target):
+    if not permissions.takes_requests_from(target, actor):
         raise Forbidden("This attendee does not take meeting requests from you.", code="meeting_requests_closed")
     return free_slots(event, actor, user_id, utcnow())
 

@@ -177,7 +177,8 @@ def list_attendees(actor: User, event_id: int, *, q: str | None = None, company:
             keyset = ARRIVED_KEYSET
         page = keyset.paginate(query, cursor, limit)
     common = _common_ground(actor, page.items) if sort == "like_me" and page.items else {}
-    return Page([_attendee(actor, c, my_cell, common.get(c.id)) for c in page.items], page.next_cursor)
+    present = is_present(mine, now)
+    return Page([_attendee(actor, c, my_cell, common.get(c.id), present) for c in page.items], page.next_cursor)
 
 
 def _within(query, cell: tuple[int, int], distance2, reach: int):
@@ -210,13 +211,14 @@ def _nearest_first(query, keyset: Keyset, cell: tuple[int, int], distance2, reac
     return keyset.paginate(_within(query, cell, distance2, reach), cursor, limit)
 
 
-def _attendee(actor: User, checkin: Checkin, my_cell, common) -> Attendee:
+def _attendee(actor: User, checkin: Checkin, my_cell, common, present: bool) -> Attendee:
+    """`present`: whether the actor is checked in there now."""
     view = public_view(checkin)
     distance = None
     if my_cell is not None and permissions.shares_distance(checkin):
         distance = geo.rounded_distance_m(geo.cell_distance2(my_cell, (checkin.cell_x, checkin.cell_y)))
     return Attendee(user=checkin.user, zone=view["zone"], distance_m=distance, common=common,
-                    can_ask_to_meet=permissions.can_ask_to_meet(actor, checkin))
+                    can_ask_to_meet=permissions.can_ask_to_meet(actor, checkin, asker_present=present))
 
 
 def count_attendees(actor: User, event_id: int) -> AttendeeCounts:

@@ -16,7 +16,7 @@ from ..errors import Conflict, ValidationFailed, check_fields
 from ..validation import check_choice, check_number
 from . import geo
 from .calendar import access_event
-from .checks import check_event_is_on, check_zone
+from .checks import check_zone
 from .codes import same_code
 from .models import Checkin, Event, LocationSharing, Visibility, WhoMayAsk
 
@@ -162,7 +162,7 @@ def do_check_in(actor: User, event_id: int, changes: dict) -> tuple[Checkin, boo
     """
     event = access_event(actor, event_id)
     now = utcnow()
-    check_event_is_on(event, now)
+    permissions.ensure(permissions.refusal_to_check_in(actor, event, now))
     check_admission(event, check_code(changes.get("code")), changes.get("lat"), changes.get("lng"))
     values = check_presence_changes(event, changes)
     inserted = insert_unless_exists(Checkin, event_id=event.id, user_id=actor.id, checked_in_at=now,
@@ -181,7 +181,7 @@ def do_update_checkin(actor: User, event_id: int, changes: dict) -> Checkin:
     """Move (zone, position) or change privacy choices; also keeps the presence alive."""
     event = access_event(actor, event_id)
     now = utcnow()
-    check_event_is_on(event, now)
+    permissions.ensure(permissions.event_not_on(event, now))
     values = check_presence_changes(event, changes)
     checkin = own_checkin(actor, event, lock=True)
     if not is_present(checkin, now):

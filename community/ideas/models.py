@@ -2,8 +2,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..accounts.models import User
 from ..database import UTCDateTime, db, utcnow
@@ -135,6 +135,13 @@ Index("ix_ideas_status_organizations", Idea.status, Idea.voter_org_count, Idea.i
 Index("ix_ideas_status_demand", Idea.status, Idea.demand_score, Idea.id)
 Index("ix_ideas_status_changed", Idea.status, Idea.status_changed_at, Idea.id)  # the changelog
 Index("ix_ideas_merged_into", Idea.merged_into_id)
+
+# The status of the idea a merged idea went into: a merge whose target was merged in turn is undone
+# from the far end first. Read with every idea (by primary key), so the `can_unmerge` flags of a
+# page cost no query of their own.
+_merge_targets = Idea.__table__.alias("merge_targets")
+Idea.merged_into_status = column_property(
+    select(_merge_targets.c.status).where(_merge_targets.c.id == Idea.merged_into_id).scalar_subquery())
 
 
 class IdeaTag(db.Model):

@@ -542,8 +542,7 @@ def do_vote(actor: User, idea_id: int, voted: bool, importance: str | None = Non
     idea = readable_idea(actor, idea_id)
     check_not_silenced(actor)
     importance = check_importance(importance)
-    if idea.is_open and not permissions.can_vote(actor, idea):
-        raise Forbidden("You may not vote on this idea.")
+    permissions.ensure_can_vote(actor, idea)
     state, _ = _set_vote(actor, idea, voted, importance)
     events.commit()
     return state
@@ -579,10 +578,7 @@ def do_vote_for(actor: User, idea_id: int, user_id: int, voted: bool, importance
     """Staff add (or withdraw) a customer member's vote on their behalf, e.g. after a call: it counts
     exactly like the member's own, records who cast it, is audit-logged and tells the member."""
     idea = readable_idea(actor, idea_id)
-    if not permissions.can_vote_for_members(actor, idea):
-        if not permissions.is_staff(actor):
-            raise Forbidden("Only staff vote on a member's behalf.")
-        permissions.ensure(permissions.idea_closed_to_votes(idea))
+    permissions.ensure(permissions.refusal_to_vote_for_members(actor, idea))
     member = _access_voter(actor, idea, user_id)
     values = check_fields(importance=(check_importance, importance), reason=(check_proxy_reason, reason))
     had_voted = db.session.scalar(select(IdeaVote.id).where(IdeaVote.idea_id == idea.id,
@@ -626,21 +622,11 @@ def do_create_idea(actor: User, title: str | None, body: str | None, tags=None) 
     return access_idea(actor, idea.id)
 
 
-def staff_refusal(actor: User, idea: Idea, forbidden: str) -> Exception:
-    """Why a staff action is refused: the idea's state (409) for its staff, the actor (403) for others."""
-    if not permissions.is_category_staff(actor, idea.thread.category_id):
-        return Forbidden(forbidden)
-    if idea.status == IdeaStatus.MERGED:
-        return Conflict("This idea is merged into another: unmerge it first.", code="idea_merged")
-    return Conflict("This idea is not merged.", code="idea_not_merged")
-
-
 def do_change_status(actor: User, idea_id: int, status: str | None, note: str | None) -> Idea:
     """Set an idea's status with an official answer; voters and followers are notified."""
     idea = readable_idea(actor, idea_id)
     lock_ideas(idea)
-    if not permissions.can_change_idea_status(actor, idea):
-        raise staff_refusal(actor, idea, "Only staff answer ideas and set their status.")
+    permissions.ensure_can_change_idea_status(actor, idea)
     values = check_fields(status=(check_answer_status, status), note=(check_note, note))
     if (values["status"], values["note"]) != (idea.status, idea.answer_note):
         audit.record(actor, "idea.status" if values["status"] != idea.status else "idea.answer", "idea", idea.id,

@@ -75,13 +75,6 @@ def check_until(until: datetime | date | str | None) -> datetime:
 # Hiding posts
 
 
-def _access_post_to_moderate(actor: User, post_id: int) -> Post:
-    post = threads.access_post(actor, post_id)
-    if not permissions.can_moderate_post(actor, post):
-        raise Forbidden("Only staff of this category hide and unhide posts.")
-    return post
-
-
 def _hide(actor: Actor, post: Post, reason: str) -> None:
     """Hide a post, log it and tell its author why; inside the caller's transaction."""
     now = utcnow()
@@ -101,9 +94,8 @@ def _resolve_open_flags(actor: User, post: Post, resolution: str) -> int:
 
 
 def do_hide_post(actor: User, post_id: int, reason: str | None) -> Post:
-    post = _access_post_to_moderate(actor, post_id)
-    if not permissions.can_hide_post(actor, post):
-        raise Conflict("This post is already hidden or deleted.", code="not_hideable")
+    post = threads.access_post(actor, post_id)
+    permissions.ensure_can_hide_post(actor, post)
     _hide(actor, post, check_reason(reason))
     events.commit()
     return post
@@ -111,9 +103,8 @@ def do_hide_post(actor: User, post_id: int, reason: str | None) -> Post:
 
 def do_unhide_post(actor: User, post_id: int) -> Post:
     """Show a hidden post again. Its open flags count as reviewed: they are dismissed."""
-    post = _access_post_to_moderate(actor, post_id)
-    if not permissions.can_unhide_post(actor, post):
-        raise Conflict("This post is not hidden.", code="not_hidden")
+    post = threads.access_post(actor, post_id)
+    permissions.ensure_can_unhide_post(actor, post)
     audit.record(actor, "post.unhide", "post", post.id, category_id=post.thread.category_id,
                  before={"hidden_reason": post.hidden_reason})
     post.hidden_at, post.hidden_by_id, post.hidden_reason, post.moderated_at = None, None, "", utcnow()
@@ -238,8 +229,7 @@ def do_resolve_flag(actor: User, flag_id: int, action: str | None, reason: str |
     post = flag.post
     if values["action"] == Resolution.HIDE:
         if post.hidden_at is None:
-            if not permissions.can_hide_post(actor, post):
-                raise Conflict("A deleted post cannot be hidden.", code="not_hideable")
+            permissions.ensure_can_hide_post(actor, post)
             _hide(actor, post, values["reason"] or "Hidden after staff reviewed flags.")
         else:
             post.hidden_by_id = actor.id  # hidden by flags, now confirmed by staff
@@ -313,7 +303,7 @@ def do_unsilence(actor: User, user_id: int) -> User:
 def list_people(actor: User, *, search: str | None = None, restricted_only: bool = False,
                 cursor: str | None = None, limit=None) -> Page[User]:
     """Members for staff to review, by name or email; `restricted_only` keeps the suspended and silenced."""
-    if not permissions.is_staff(actor):
+    if not permissions.can_review_members(actor):
         raise Forbidden("Only staff review members.")
     query = select(User)
     if search and search.strip():
@@ -367,7 +357,7 @@ def list_category_moderators(actor: User, category_id: int) -> list[CategoryMode
 
 def list_moderated_categories(actor: User, user_id: int) -> list[int]:
     """The ids of the categories a member moderates (for staff reviewing them)."""
-    if not permissions.is_staff(actor):
+    if not permissions.can_review_members(actor):
         raise Forbidden("Only staff review members.")
     user = accounts.access_user(actor, user_id)
     return list(db.session.scalars(select(CategoryModerator.category_id).where(CategoryModerator.user_id == user.id)

@@ -3,9 +3,9 @@ Thin: parse, call a service, render."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import permissions, rate_limits
+from .. import rate_limits
 from ..accounts import services as accounts
-from ..errors import Forbidden, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..threads import services as threads
 from ..web import counted, form_int, signed_in_user_key
@@ -130,11 +130,10 @@ def people():
 
 @bp.get("/moderation/people/<int:user_id>")
 def person(user_id: int):
-    if not permissions.is_staff(current_user):
-        raise Forbidden("Only staff review members.")
+    moderated = services.list_moderated_categories(current_user, user_id)  # staff only: it refuses others
     user = accounts.access_user(current_user, user_id)
     return render_template("moderation/person.html", user=user, categories=threads.list_categories(current_user),
-                           moderated=services.list_moderated_categories(current_user, user.id))
+                           moderated=moderated)
 
 
 @bp.post("/moderation/people/<int:user_id>/suspend", defaults={"action": "suspend"})

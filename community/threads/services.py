@@ -441,19 +441,13 @@ def do_restore_thread(actor: User, thread_id: int) -> Thread:
 def do_set_solution(actor: User, thread_id: int, post_id: int | None) -> Thread:
     """Mark a reply as the solution of a support question (None: unmark), telling its author."""
     thread = access_thread(actor, thread_id)
-    if not permissions.can_mark_solution(actor, thread):
-        if thread.category.kind != "support":
-            raise Conflict("Only questions in support categories have solutions.", code="not_a_question")
-        raise Forbidden("Only the one who asked, or the category's staff, marks the solution.")
+    permissions.ensure_can_mark_solution(actor, thread)
     post = None
     if post_id is not None:
         post = access_post(actor, post_id)
         if post.thread_id != thread.id:
             raise NotFound("No such post in this thread.")
-        if post.is_first:
-            raise Conflict("The question cannot be its own solution.", code="first_post")
-        if post.deleted_at is not None or post.hidden_at is not None:
-            raise Conflict("A deleted or hidden post cannot be the solution.", code="post_unavailable")
+        permissions.ensure_can_mark_solution(actor, thread, post)
     if thread.solution_post_id == (post.id if post else None):
         return thread
     thread.solution_post_id = post.id if post else None

@@ -1,0 +1,565 @@
+"""The permission walk: every action that has a `can_*` flag, for every named role, on fresh
+objects. The flag the API shows is true exactly when the API action succeeds, and the web page
+shows its control exactly when the web form succeeds; a refusal is a clear 401/403/404/409.
+
+Each action builds its own objects for each role and face (a factory per action), so no action
+sees another's leftovers. Roles: member, outsider (another organization), category moderator
+(of the walk's category and of the ideas board), moderator, admin, suspended, silenced.
+"""
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from api.auth import issue_tokens
+from community.accounts import device_sessions, web_sign_in
+from community.accounts.models import User
+from community.database import db, utcnow
+from community.gatherings.models import AgendaSession, Checkin, MeetingRequest, MeetingStatus
+from community.ideas import services as ideas
+from community.ideas.models import IdeaStatus
+from community.threads.models import Category, Post
+
+from .conftest import ApiClient, WebClient
+from .factories import (
+    make_category,
+    make_category_moderator,
+    make_event,
+    make_idea,
+    make_people,
+    make_post,
+    make_thread,
+    make_user,
+)
+
+ROLES = ["member", "outsider", "category_moderator", "moderator", "admin", "suspended", "silenced"]
+REFUSED = {401, 403, 404, 409}
+
+
+@dataclass
+class Cast:
+    """The people and places every action shares, made once per test."""
+    users: dict[str, int]  # role -> user id, plus "author": a member who writes what others act on
+    category: int  # the walk's discussion category, moderated by the category moderator
+    support: int  # a support category, moderated by them too
+    board: int  # the ideas board, moderated by them too
+    elsewhere: int  # a category they do not moderate
+
+    def user(self, role: str) -> User:
+        return db.session.get(User, self.users[role])
+
+
+def _build_cast() -> Cast:
+    people = make_people()
+    author = make_user(organization=people.acme, email="author@acme.test", display_name="Avery Author")
+    suspended = make_user(organization=people.acme, email="sus@acme.test", display_name="Sue Suspended",
+                          suspended_until=utcnow() + timedelta(days=3), suspension_reason="cooling off")
+    silenced = make_user(organization=people.acme, email="sil@acme.test", display_name="Sil Silenced",
+                         silenced_until=utcnow() + timedelta(days=3))
+    category, support, elsewhere = make_category("Product help"), make_category("Questions"), make_category("General")
+    support.kind = "support"
+    board = ideas.find_or_create_board()
+    db.session.commit()
+    for moderated in (category, support, board):
+        make_category_moderator(people.category_moderator, moderated)
+    users = {role: getattr(people, role).id for role in ROLES[:5]}
+    users.update(author=author.id, suspended=suspended.id, silenced=silenced.id)
+    return Cast(users, category.id, support.id, board.id, elsewhere.id)
+
+
+# Factories: each makes the objects of one case, inside an app context, and answers their ids.
+
+
+def _thread(cast: Cast, me: User, *, own=False, category=None, **fields) -> dict:
+    author = me if own else cast.user("author")
+    thread = make_thread(author, db.session.get(Category, category or cast.category), body="The question")
+    reply = make_post(thread, author, "A reply")
+    for name, value in fields.items():
+        setattr(thread, name, utcnow() if value is True and name == "deleted_at" else value)
+    db.session.commit()
+    first = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id).order_by(Post.id).limit(1))
+    return {"thread": thread.id, "post": reply.id, "first_post": first}
+
+
+def _hidden_reply(cast: Cast, me: User) -> dict:
+    ids = _thread(cast, me)
+    post = db.session.get(Post, ids["post"])
+    post.hidden_at, post.hidden_reason = utcnow(), "rude"
+    db.session.commit()
+    return ids
+
+
+def _idea(cast: Cast, me: User, *, status=IdeaStatus.OPEN, merged=False, target_merged=False,
+          with_other=False) -> dict:
+    """An idea by the author; `with_other`: and a second one to merge it into."""
+    author, board = cast.user("author"), db.session.get(Category, cast.board)
+    ids = {}
+    if merged or with_other:
+        other = make_idea(author, board, "Export to CSV")
+        if target_merged:
+            other = make_idea(author, board, "Export as CSV", merged_into=make_idea(author, board, "Export anything"))
+        ids["other"] = other.id
+    idea = make_idea(author, board, "Dark mode for reports", status=status, merged_into=other if merged else None)
+    return {**ids, "idea": idea.id, "thread": idea.thread_id}
+
+
+def _event(cast: Cast, me: User, *, starts_in=timedelta(hours=-1), lasts=timedelta(hours=8)) -> dict:
+    event = make_event(starts_in=starts_in, lasts=lasts)
+    return {"event": event.id, "code": event.checkin_code}
+
+
+def _meeting(cast: Cast, me: User, *, status=MeetingStatus.PENDING) -> dict:
+    ids = _event(cast, me)
+    author = cast.user("author")
+    for user in (author, me):
+        db.session.add(Checkin(event_id=ids["event"], user_id=user.id))
+    meeting = MeetingRequest(event_id=ids["event"], requester_id=author.id, recipient_id=me.id, status=status,
+                             message="Coffee?")
+    db.session.add(meeting)
+    db.session.commit()
+    return {**ids, "meeting": meeting.id}
+
+
+def _attendee(cast: Cast, me: User, *, checked_in: bool) -> dict:
+    ids = _event(cast, me)
+    db.session.add(Checkin(event_id=ids["event"], user_id=cast.users["author"]))
+    if checked_in:
+        db.session.add(Checkin(event_id=ids["event"], user_id=me.id))
+    db.session.commit()
+    return {**ids, "user": cast.users["author"]}
+
+
+def _agenda_session(cast: Cast, me: User) -> dict:
+    ids = _event(cast, me)
+    now = utcnow()
+    session = AgendaSession(event_id=ids["event"], title="Keynote", starts_at=now + timedelta(hours=1),
+                            ends_at=now + timedelta(hours=2))
+    db.session.add(session)
+    db.session.commit()
+    return {**ids, "session": session.id}
+
+
+# Reading what each face offers
+
+
+def _item(response, key: str, value: int) -> dict | None:
+    if response.status_code != 200:
+        return None
+    body = response.json
+    items = body.get("items", [body]) if isinstance(body, dict) else body
+    return next((item for item in items if item.get(key) == value), None)
+
+
+def _form(html: str, action: str, field_name: str | None = None) -> bool:
+    """Whether the page has a form posting to `action` (with the input `field_name`) whose
+    submit button is enabled: the control a member can use."""
+    for match in re.finditer(r'<form\b[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>', html, re.S):
+        action_of, inside = unescape(match[1]), match[2]
+        if action_of != action or (field_name and f'name="{field_name}"' not in inside):
+            continue
+        if re.search(r"<button\b(?![^>]*\bdisabled)[^>]*>", inside):
+            return True
+    return False
+
+
+def _link(html: str, href: str) -> bool:
+    return f'href="{href}"' in html
+
+
+def _option(html: str, select_id: str, value: int) -> bool:
+    select = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', html, re.S)
+    return bool(select) and f'<option value="{value}"' in select[1]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action with its flag: how to build its objects, where each face shows the flag, and
+    how each face does it."""
+    name: str
+    build: Callable  # (cast, me) -> ids
+    flag: str  # the API field
+    shape: Callable  # (api, ids) -> the object carrying the flag, or None when it is not visible
+    api: Callable  # (api, ids) -> response
+    page: Callable  # ids -> the web page showing the control
+    control: Callable  # (html, ids) -> whether the control is there
+    web: Callable  # (web, ids) -> response
+    expected: dict = field(default_factory=dict)  # role -> True for the roles that succeed (a check on the check)
+
+
+def _post_of(api, ids, key="post"):
+    return _item(api.get(f"/api/v1/posts/{ids[key]}"), "id", ids[key])
+
+
+def _thread_of(api, ids):
+    return _item(api.get(f"/api/v1/threads/{ids['thread']}"), "id", ids["thread"])
+
+
+def _idea_of(api, ids):
+    return _item(api.get(f"/api/v1/ideas/{ids['idea']}"), "id", ids["idea"])
+
+
+def _event_of(api, ids):
+    return _item(api.get(f"/api/v1/events/{ids['event']}"), "id", ids["event"])
+
+
+def _thread_page(ids):
+    return f"/t/{ids['thread']}"
+
+
+def _idea_page(ids):
+    return f"/ideas/{ids['idea']}"
+
+
+def _event_page(ids):
+    return f"/events/{ids['event']}"
+
+
+STAFF = {"category_moderator", "moderator", "admin"}
+GLOBAL_STAFF = {"moderator", "admin"}
+PARTICIPANTS = {"member", "outsider", "category_moderator", "moderator", "admin"}
+READERS = PARTICIPANTS | {"silenced"}
+
+
+def _roles(*groups) -> dict:
+    return {role: True for group in groups for role in group}
+
+
+POST_ACTIONS = [
+    Action("edit another's post", _thread, "can_edit", _post_of,
+           lambda api, ids: api.patch(f"/api/v1/posts/{ids['post']}", {"body": "Edited"}),
+           _thread_page, lambda html, ids: _link(html, f"/p/{ids['post']}/edit"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/edit", {"body": "Edited"}), _roles(STAFF)),
+    Action("edit own post", lambda cast, me: _thread(cast, me, own=True), "can_edit", _post_of,
+           lambda api, ids: api.patch(f"/api/v1/posts/{ids['post']}", {"body": "Edited"}),
+           _thread_page, lambda html, ids: _link(html, f"/p/{ids['post']}/edit"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/edit", {"body": "Edited"}), _roles(PARTICIPANTS)),
+    Action("delete own reply", lambda cast, me: _thread(cast, me, own=True), "can_delete", _post_of,
+           lambda api, ids: api.delete(f"/api/v1/posts/{ids['post']}"),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/delete"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/delete"), _roles(PARTICIPANTS)),
+    Action("delete another's reply", _thread, "can_delete", _post_of,
+           lambda api, ids: api.delete(f"/api/v1/posts/{ids['post']}"),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/delete"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/delete"), _roles(STAFF)),
+    Action("delete the first post", lambda cast, me: _thread(cast, me, own=True), "can_delete",
+           lambda api, ids: _post_of(api, ids, "first_post"),
+           lambda api, ids: api.delete(f"/api/v1/posts/{ids['first_post']}"),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['first_post']}/delete"),
+           lambda web, ids: web.post(f"/p/{ids['first_post']}/delete")),
+    Action("flag", _thread, "can_flag", _post_of,
+           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"}), _roles(PARTICIPANTS)),
+    Action("flag own post", lambda cast, me: _thread(cast, me, own=True), "can_flag", _post_of,
+           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"})),
+    Action("hide", _thread, "can_hide", _post_of,
+           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/hide", {"reason": "Off topic"}),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/hide"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/hide", {"reason": "Off topic"}), _roles(STAFF)),
+    Action("hide a hidden post", _hidden_reply, "can_hide", _post_of,
+           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/hide", {"reason": "Off topic"}),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/hide"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/hide", {"reason": "Off topic"})),
+    Action("unhide", _hidden_reply, "can_unhide", _post_of,
+           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/unhide"),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/unhide"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/unhide"), _roles(STAFF)),
+    Action("unhide a shown post", _thread, "can_unhide", _post_of,
+           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/unhide"),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/unhide"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/unhide")),
+    Action("react", _thread, "can_react", _post_of,
+           lambda api, ids: api.put(f"/api/v1/posts/{ids['post']}/reactions/heart"),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/reactions/heart"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/reactions/heart", {"on": "1"}), _roles(PARTICIPANTS)),
+    Action("read the edit history", _thread, "can_view_history", _post_of,
+           lambda api, ids: api.get(f"/api/v1/posts/{ids['post']}/revisions"),
+           _thread_page, lambda html, ids: _link(html, f"/p/{ids['post']}/history"),
+           lambda web, ids: web.get(f"/p/{ids['post']}/history"), _roles(STAFF)),
+]
+
+THREAD_ACTIONS = [
+    Action("reply", _thread, "can_reply", _thread_of,
+           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/posts", {"body": "Me too"}),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/reply"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/reply", {"body": "Me too"}), _roles(PARTICIPANTS)),
+    Action("reply to a locked thread", lambda cast, me: _thread(cast, me, locked=True), "can_reply", _thread_of,
+           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/posts", {"body": "Me too"}),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/reply"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/reply", {"body": "Me too"}), _roles(STAFF)),
+    Action("retitle own thread", lambda cast, me: _thread(cast, me, own=True), "can_edit_title", _thread_of,
+           lambda api, ids: api.patch(f"/api/v1/threads/{ids['thread']}", {"title": "A better title"}),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/update", "title"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/update", {"title": "A better title"}),
+           _roles(PARTICIPANTS)),
+    Action("retitle another's thread", _thread, "can_edit_title", _thread_of,
+           lambda api, ids: api.patch(f"/api/v1/threads/{ids['thread']}", {"title": "A better title"}),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/update", "title"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/update", {"title": "A better title"}), _roles(STAFF)),
+    Action("pin", _thread, "can_moderate", _thread_of,
+           lambda api, ids: api.patch(f"/api/v1/threads/{ids['thread']}", {"pinned": True}),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/update", "pinned"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/update", {"pinned": "true"}), _roles(STAFF)),
+    Action("delete thread", _thread, "can_delete", _thread_of,
+           lambda api, ids: api.delete(f"/api/v1/threads/{ids['thread']}"),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/delete"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/delete"), _roles(STAFF)),
+    Action("restore thread", lambda cast, me: _thread(cast, me, deleted_at=True), "can_restore", _thread_of,
+           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/restore"),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/restore"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/restore"), _roles(STAFF)),
+    Action("restore a live thread", _thread, "can_restore", _thread_of,
+           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/restore"),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/restore"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/restore")),
+    Action("mark own question's solution", lambda cast, me: _thread(cast, me, own=True, category=cast.support),
+           "can_mark_solution", _thread_of,
+           lambda api, ids: api.put(f"/api/v1/threads/{ids['thread']}/solution", {"post_id": ids["post"]}),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/solution", "post_id"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/solution", {"post_id": ids["post"]}),
+           _roles(PARTICIPANTS)),
+    Action("mark another's solution", lambda cast, me: _thread(cast, me, category=cast.support),
+           "can_mark_solution", _thread_of,
+           lambda api, ids: api.put(f"/api/v1/threads/{ids['thread']}/solution", {"post_id": ids["post"]}),
+           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/solution", "post_id"),
+           lambda web, ids: web.post(f"/t/{ids['thread']}/solution", {"post_id": ids["post"]}), _roles(STAFF)),
+]
+
+IDEA_ACTIONS = [
+    Action("vote", _idea, "can_vote", _idea_of,
+           lambda api, ids: api.put(f"/api/v1/ideas/{ids['idea']}/vote"),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/vote", "vote"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/vote", {"vote": "1"}), _roles(PARTICIPANTS)),
+    Action("vote on a shipped idea", lambda cast, me: _idea(cast, me, status=IdeaStatus.SHIPPED), "can_vote",
+           _idea_of, lambda api, ids: api.put(f"/api/v1/ideas/{ids['idea']}/vote"),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/vote", "vote"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/vote", {"vote": "1"})),
+    Action("comment on an idea", _idea, "can_comment", _idea_of,
+           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/posts", {"body": "Yes please"}),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/comment"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/comment", {"body": "Yes please"}),
+           _roles(PARTICIPANTS)),
+    Action("change an idea's status", _idea, "can_change_status", _idea_of,
+           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/status", {"status": "planned", "note": "Soon."}),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/status"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/status", {"status": "planned", "note": "Soon."}),
+           _roles(STAFF)),
+    Action("merge an idea", lambda cast, me: _idea(cast, me, with_other=True), "can_merge", _idea_of,
+           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/merge"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}), _roles(STAFF)),
+    Action("merge a merged idea", lambda cast, me: _idea(cast, me, merged=True), "can_merge", _idea_of,
+           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/merge"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/merge", {"into_id": ids["other"]})),
+    Action("unmerge an idea", lambda cast, me: _idea(cast, me, merged=True), "can_unmerge", _idea_of,
+           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/unmerge"),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/unmerge"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/unmerge"), _roles(STAFF)),
+    Action("unmerge from an idea merged in turn", lambda cast, me: _idea(cast, me, merged=True, target_merged=True),
+           "can_unmerge", _idea_of, lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/unmerge"),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/unmerge"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/unmerge")),
+    Action("unmerge an idea not merged", _idea, "can_unmerge", _idea_of,
+           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/unmerge"),
+           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/unmerge"),
+           lambda web, ids: web.post(f"/ideas/{ids['idea']}/unmerge")),
+]
+
+EVENT_ACTIONS = [
+    Action("register", lambda cast, me: _event(cast, me, starts_in=timedelta(days=2)), "can_register", _event_of,
+           lambda api, ids: api.put(f"/api/v1/events/{ids['event']}/registration"),
+           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/registration"),
+           lambda web, ids: web.post(f"/events/{ids['event']}/registration"), _roles(READERS)),
+    Action("register for an event that is over", lambda cast, me: _event(cast, me, starts_in=timedelta(days=-2)),
+           "can_register", _event_of, lambda api, ids: api.put(f"/api/v1/events/{ids['event']}/registration"),
+           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/registration"),
+           lambda web, ids: web.post(f"/events/{ids['event']}/registration")),
+    Action("check in", _event, "can_check_in", _event_of,
+           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/checkin", {"code": ids["code"]}),
+           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/checkin"),
+           lambda web, ids: web.post(f"/events/{ids['event']}/checkin", {"code": ids["code"]}), _roles(READERS)),
+    Action("check in before the event", lambda cast, me: _event(cast, me, starts_in=timedelta(days=2)),
+           "can_check_in", _event_of,
+           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/checkin", {"code": ids["code"]}),
+           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/checkin"),
+           lambda web, ids: web.post(f"/events/{ids['event']}/checkin", {"code": ids["code"]})),
+    Action("see the check-in code", _event, "can_manage", _event_of,
+           lambda api, ids: api.get(f"/api/v1/events/{ids['event']}/checkin_code"),
+           _event_page, lambda html, ids: _link(html, f"/events/{ids['event']}/manage"),
+           lambda web, ids: web.get(f"/events/{ids['event']}/manage"), _roles(GLOBAL_STAFF)),
+    Action("change the agenda", _agenda_session, "can_edit",
+           lambda api, ids: _item(api.get(f"/api/v1/sessions/{ids['session']}"), "id", ids["session"]),
+           lambda api, ids: api.patch(f"/api/v1/sessions/{ids['session']}", {"title": "Opening keynote"}),
+           _event_page, lambda html, ids: _form(html, f"/sessions/{ids['session']}/delete"),
+           lambda web, ids: web.post(f"/sessions/{ids['session']}/delete"), _roles(GLOBAL_STAFF)),
+    Action("answer a meeting request", _meeting, "can_answer",
+           lambda api, ids: _item(api.get(f"/api/v1/events/{ids['event']}/meetings"), "id", ids["meeting"]),
+           lambda api, ids: api.post(f"/api/v1/meetings/{ids['meeting']}/accept"),
+           lambda ids: f"/events/{ids['event']}/meetings",
+           lambda html, ids: _form(html, f"/meetings/{ids['meeting']}/accept"),
+           lambda web, ids: web.post(f"/meetings/{ids['meeting']}/accept"), _roles(READERS)),
+    Action("answer an answered request", lambda cast, me: _meeting(cast, me, status=MeetingStatus.DECLINED),
+           "can_answer",
+           lambda api, ids: _item(api.get(f"/api/v1/events/{ids['event']}/meetings"), "id", ids["meeting"]),
+           lambda api, ids: api.post(f"/api/v1/meetings/{ids['meeting']}/accept"),
+           lambda ids: f"/events/{ids['event']}/meetings",
+           lambda html, ids: _form(html, f"/meetings/{ids['meeting']}/accept"),
+           lambda web, ids: web.post(f"/meetings/{ids['meeting']}/accept")),
+    Action("ask to meet", lambda cast, me: _attendee(cast, me, checked_in=True), "can_ask_to_meet",
+           lambda api, ids: _attendee_item(api, ids),
+           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/meetings", {"user_id": ids["user"]}),
+           _event_page, lambda html, ids: _link(html, f"/events/{ids['event']}/meet/{ids['user']}"),
+           lambda web, ids: web.post(f"/events/{ids['event']}/meet/{ids['user']}", {"message": "Coffee?"}),
+           _roles(READERS)),
+    Action("ask to meet without checking in", lambda cast, me: _attendee(cast, me, checked_in=False),
+           "can_ask_to_meet", lambda api, ids: _attendee_item(api, ids),
+           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/meetings", {"user_id": ids["user"]}),
+           _event_page, lambda html, ids: _link(html, f"/events/{ids['event']}/meet/{ids['user']}"),
+           lambda web, ids: web.post(f"/events/{ids['event']}/meet/{ids['user']}", {"message": "Coffee?"})),
+]
+
+CATEGORY_ACTIONS = [
+    Action("start a thread", lambda cast, me: {"category": cast.category}, "can_create_thread",
+           lambda api, ids: _item(api.get("/api/v1/categories"), "id", ids["category"]),
+           lambda api, ids: api.post("/api/v1/threads", {"category_id": ids["category"], "title": "Hello there",
+                                                         "body": "A question"}),
+           lambda ids: f"/c/{ids['category']}", lambda html, ids: _link(html, f"/c/{ids['category']}/new"),
+           lambda web, ids: web.post(f"/c/{ids['category']}/new", {"title": "Hello there", "body": "A question"}),
+           _roles(PARTICIPANTS)),
+]
+
+
+def _attendee_item(api, ids):
+    response = api.get(f"/api/v1/events/{ids['event']}/attendees")
+    if response.status_code != 200:
+        return None
+    return next((item for item in response.json["items"] if item["user"]["id"] == ids["user"]), None)
+
+
+@pytest.fixture
+def cast(make) -> Cast:
+    return make(_build_cast)
+
+
+@pytest.fixture
+def signed_in(app, cast):
+    """Per role, an app with its tokens and a browser with its session, signed in straight
+    through the sessions (no password hashing per role); the suspended one's sessions exist
+    but are refused, as they would be after their suspension."""
+    apis, webs = {}, {}
+    for role in ROLES:
+        with app.app_context():
+            user = db.session.get(User, cast.users[role])
+            tokens = issue_tokens(user, "walk")
+            web_session_id = device_sessions.do_start_web_session(user, "walk").id
+            db.session.remove()
+        apis[role] = ApiClient(app.test_client(), tokens)
+        browser = WebClient(app.test_client())
+        with browser.client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = str(cast.users[role]), True
+            session[web_sign_in.WEB_SESSION_KEY] = web_session_id
+        webs[role] = browser
+    return apis, webs
+
+
+def _succeeded_on_web(response) -> bool:
+    if response.status_code in (301, 302, 303):
+        return not response.headers["Location"].startswith("/login")
+    if response.status_code == 200:  # a page read (the edit history, the check-in code), or JSON
+        return True
+    assert response.status_code in REFUSED | {422}, response.get_data(as_text=True)[:500]
+    return False
+
+
+def _walk(app, cast: Cast, signed_in, action: Action) -> list[str]:
+    """Every role through both faces of one action: the lies found (none, when the flag holds)."""
+    apis, webs = signed_in
+    lies, outcomes = [], {}
+
+    def fresh(role):
+        with app.app_context():
+            try:
+                return action.build(cast, db.session.get(User, cast.users[role]))
+            finally:
+                db.session.remove()
+
+    for role in ROLES:
+        ids = fresh(role)
+        shape = action.shape(apis[role], ids)
+        flag = bool(shape and shape[action.flag])
+        response = action.api(apis[role], ids)
+        succeeded = 200 <= response.status_code < 300
+        assert succeeded or response.status_code in REFUSED, (action.name, role, response.get_data(as_text=True))
+        if flag != succeeded:
+            lies.append(f"{action.name}, API, {role}: {action.flag}={flag} but the action answered "
+                        f"{response.status_code} {response.get_data(as_text=True)[:200]}")
+        outcomes[role] = succeeded
+        if succeeded:  # a refusal changed nothing (which the walk relies on), so its objects serve again
+            ids = fresh(role)
+        page = webs[role].get(action.page(ids))
+        shown = page.status_code == 200 and action.control(page.get_data(as_text=True), ids)
+        response = action.web(webs[role], ids)
+        succeeded = _succeeded_on_web(response)
+        if shown != succeeded:
+            lies.append(f"{action.name}, web, {role}: control shown={shown} but the form answered "
+                        f"{response.status_code} {response.headers.get('Location', '')}")
+    # The walk itself is checked: the roles that succeed are the ones the action is for.
+    if {role for role, ok in outcomes.items() if ok} != set(action.expected):
+        lies.append(f"{action.name}: succeeded for {sorted(r for r, ok in outcomes.items() if ok)}, "
+                    f"meant for {sorted(action.expected)}")
+    return lies
+
+
+# One test per kind of object: the people and their sessions are made once for all its actions.
+WALKS = {"posts": POST_ACTIONS, "threads": THREAD_ACTIONS + CATEGORY_ACTIONS, "ideas": IDEA_ACTIONS,
+         "events": EVENT_ACTIONS}
+
+
+@pytest.mark.parametrize("kind", WALKS)
+def test_flags_are_true_exactly_when_the_actions_succeed(app, cast, signed_in, kind):
+    lies = [lie for action in WALKS[kind] for lie in _walk(app, cast, signed_in, action)]
+    assert not lies, "\n".join(lies)
+
+
+def test_the_move_list_offers_exactly_the_categories_a_thread_may_move_to(app, cast, signed_in):
+    """No flag names each category, so the web's list of destinations is the flag: a category is
+    offered exactly when the move succeeds, on the web and in the API. The ideas board is
+    reserved (its threads start with their ideas); a category moderator moves only between
+    categories they moderate."""
+    apis, webs = signed_in
+    lies = []
+    for destination, movers in {"support": STAFF, "elsewhere": GLOBAL_STAFF, "board": set()}.items():
+        category_id, moved = getattr(cast, destination), set()
+        for role in ROLES:
+            ids = None
+            for face in ("api", "web"):
+                if ids is None:
+                    with app.app_context():
+                        ids = _thread(cast, db.session.get(User, cast.users[role]))
+                        db.session.remove()
+                page = webs[role].get(_thread_page(ids))
+                offered = page.status_code == 200 and _option(page.get_data(as_text=True), "move-category",
+                                                              category_id)
+                if face == "api":
+                    response = apis[role].patch(f"/api/v1/threads/{ids['thread']}", {"category_id": category_id})
+                    succeeded = 200 <= response.status_code < 300
+                    assert succeeded or response.status_code in REFUSED, response.get_data(as_text=True)
+                else:
+                    response = webs[role].post(f"/t/{ids['thread']}/update", {"category_id": category_id})
+                    succeeded = _succeeded_on_web(response)
+                if offered != succeeded:
+                    lies.append(f"to {destination}, {face}, {role}: offered={offered} but the move answered "
+                                f"{response.status_code}")
+                if succeeded:
+                    moved.add(role)
+                    ids = None  # moved: the other face gets a thread of its own
+        if moved != movers:
+            lies.append(f"to {destination}: moved for {sorted(moved)}, meant for {sorted(movers)}")
+    assert not lies, "\n".join(lies)
