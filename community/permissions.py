@@ -576,6 +576,11 @@ def can_view_profile(actor: Actor | None, user: User) -> bool:
     return is_signed_in(actor)
 
 
+def can_edit_profile(actor: Actor | None, user: User) -> bool:
+    """One's profile is one's own: nobody else edits it, staff included."""
+    return is_member(actor) and actor.id == user.id
+
+
 def can_review_members(actor: Actor | None) -> bool:
     """The people pages (every member's email, restrictions, category assignments): staff everywhere."""
     return is_staff(actor)

@@ -311,7 +311,7 @@ def check_not_silenced(user: User) -> None:
 
 def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio, interests) -> User:
     user = access_user(actor, user_id)
-    if user.id != actor.id:
+    if not permissions.can_edit_profile(actor, user):
         raise Forbidden("You can only edit your own profile.")
     values = check_fields(
         display_name=(check_display_name, display_name),
