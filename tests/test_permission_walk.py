@@ -563,3 +563,40 @@ def test_the_move_list_offers_exactly_the_categories_a_thread_may_move_to(app, c
         if moved != movers:
             lies.append(f"to {destination}: moved for {sorted(moved)}, meant for {sorted(movers)}")
     assert not lies, "\n".join(lies)
+
+
+def test_the_restriction_controls_show_exactly_when_silencing_succeeds(app, cast, signed_in):
+    """Suspend and silence have no flag in the API: the member's staff page is the flag. Its
+    controls show exactly when silencing succeeds, on the web and in the API: moderators restrict
+    members, admins also moderators, nobody an admin or themselves."""
+    apis, webs = signed_in
+    until = (utcnow() + timedelta(days=2)).date().isoformat()
+    body = {"until": until, "reason": "Calm down"}
+    lies = []
+    for target, restrictors in {"member": GLOBAL_STAFF, "moderator": {"admin"}, "admin": set()}.items():
+        silenced = set()
+        for role in ROLES:
+            for face in ("api", "web"):
+                with app.app_context():
+                    # The target, fresh: a member or moderator like the role's namesake.
+                    namesake = db.session.get(User, cast.users[target])
+                    user_id = make_user(namesake.role, email=f"{face}-{role}-{target}@acme.test").id
+                    db.session.remove()
+                page = webs[role].get(f"/moderation/people/{user_id}")
+                shown = page.status_code == 200 and _form(page.get_data(as_text=True),
+                                                          f"/moderation/people/{user_id}/silence")
+                if face == "api":
+                    response = apis[role].post(f"/api/v1/users/{user_id}/silence", body)
+                    succeeded = 200 <= response.status_code < 300
+                    assert succeeded or response.status_code in REFUSED, response.get_data(as_text=True)
+                else:
+                    response = webs[role].post(f"/moderation/people/{user_id}/silence", body)
+                    succeeded = _succeeded_on_web(response)
+                if shown != succeeded:
+                    lies.append(f"silence a {target}, {face}, {role}: shown={shown} but silencing answered "
+                                f"{response.status_code}")
+                if succeeded:
+                    silenced.add(role)
+        if silenced != restrictors:
+            lies.append(f"silence a {target}: succeeded for {sorted(silenced)}, meant for {sorted(restrictors)}")
+    assert not lies, "\n".join(lies)
