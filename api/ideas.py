@@ -5,6 +5,7 @@ from community import rate_limits, shared_pages
 from community.extensions import limiter
 from community.ideas import merging, services
 from community.ideas.models import ANSWER_STATUSES, IdeaStatus, Importance
+from community.moderation import services as moderation
 from community.shapes import IMPORTANCE, IdeaSchema, PostSchema, component
 
 from .common import (
@@ -127,7 +128,9 @@ def delete_subscription(idea_id):
 def list_comments(args, idea_id):
     """The discussion, oldest first: the idea's thread after its description, with the
     discussions of the ideas merged into it. Post comments to /threads/{thread_id}/posts."""
-    return services.list_comments(viewer(), idea_id, cursor=args.get("cursor"), limit=args.get("limit"))
+    page = services.list_comments(viewer(), idea_id, cursor=args.get("cursor"), limit=args.get("limit"))
+    moderation.attach_my_flags(viewer(), page.items)
+    return page
 
 
 @bp.put("/ideas/<int:idea_id>/vote")

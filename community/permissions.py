@@ -540,10 +540,24 @@ def ensure_can_unhide_post(actor: Actor | None, post: Post) -> None:
     ensure(refusal_to_unhide_post(actor, post))
 
 
+def already_flagged() -> Conflict:
+    return Conflict("You already flagged this post.", code="already_flagged")
+
+
+def refusal_to_flag_post(actor: Actor | None, post: Post) -> DomainError | None:
+    """Anyone who may post flags others' live posts, once. Whether the viewer flagged this one is
+    known where its page was read for them (`moderation.services.attach_my_flags`); the flag's
+    unique row decides in the end."""
+    if not (can_read_post(actor, post) and can_participate(actor) and post.deleted_at is None
+            and post.author_id != actor.id):
+        return Forbidden("You cannot flag this post.")
+    if getattr(post, "flagged_by_viewer", False):
+        return already_flagged()
+    return None
+
+
 def can_flag_post(actor: Actor | None, post: Post) -> bool:
-    """Anyone who may post flags others' live posts."""
-    return (can_read_post(actor, post) and can_participate(actor) and post.deleted_at is None
-            and post.author_id != actor.id)
+    return refusal_to_flag_post(actor, post) is None
 
 
 # The flag queue and the audit log

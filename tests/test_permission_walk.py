@@ -29,6 +29,7 @@ from .factories import (
     make_category,
     make_category_moderator,
     make_event,
+    make_flag,
     make_idea,
     make_people,
     make_post,
@@ -90,6 +91,13 @@ def _hidden_reply(cast: Cast, me: User) -> dict:
     post = db.session.get(Post, ids["post"])
     post.hidden_at, post.hidden_reason = utcnow(), "rude"
     db.session.commit()
+    return ids
+
+
+def _flagged_reply(cast: Cast, me: User) -> dict:
+    """A reply the role flagged already: a second flag is refused, so no face may offer one."""
+    ids = _thread(cast, me)
+    make_flag(db.session.get(Post, ids["post"]), me)
     return ids
 
 
@@ -254,6 +262,10 @@ POST_ACTIONS = [
            lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
            _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
            lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"}), _roles(PARTICIPANTS)),
+    Action("flag a post again", _flagged_reply, "can_flag", _post_of,
+           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
+           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
+           lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"})),
     Action("flag own post", lambda cast, me: _thread(cast, me, own=True), "can_flag", _post_of,
            lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
            _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),

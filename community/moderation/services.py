@@ -121,8 +121,7 @@ def do_flag_post(actor: User, post_id: int, reason: str | None, text: str | None
     """Flag a post, once per member and post. Enough distinct flaggers hide it until reviewed."""
     post = threads.access_post(actor, post_id)
     accounts.check_not_silenced(actor)
-    if not permissions.can_flag_post(actor, post):
-        raise Forbidden("You cannot flag this post.")
+    permissions.ensure(permissions.refusal_to_flag_post(actor, post))
     values = check_fields(reason=(check_flag_reason, reason),
                           text=(lambda v: check_reason(v, required=False, name="text"), text))
     if values["reason"] == FlagReason.OTHER and not values["text"]:
@@ -130,7 +129,7 @@ def do_flag_post(actor: User, post_id: int, reason: str | None, text: str | None
     inserted = insert_unless_exists(Flag, post_id=post.id, user_id=actor.id, **values)
     if inserted is None:
         events.rollback()
-        raise Conflict("You already flagged this post.", code="already_flagged")
+        raise permissions.already_flagged()
     flag = db.session.get(Flag, inserted.id)
     events.announce(events.flag_created, flag=flag, post=post)
     _hide_if_flagged_enough(post)
