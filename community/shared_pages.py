@@ -22,6 +22,8 @@ from . import freshness, permissions
 from .accounts.models import User
 from .ideas import services as ideas
 from .ideas.models import Idea, IdeaMergeVote, IdeaOrganization, IdeaTag, IdeaVote
+from .moderation import services as moderation
+from .moderation.models import Flag
 from .notifications.models import Subscription
 from .shapes import Can, IdeaSchema, PostSchema, ThreadSchema, viewing_as
 from .threads import reactions, reading
@@ -175,9 +177,14 @@ def post_page(viewer: User, thread_id: int, *, cursor=None, limit=None, since=No
     def load_own():
         ids = [row["id"] for row in page.rows]
         chosen = reactions.chosen_by(viewer, ids)
-        return _own_fields(PostSchema, POST_OWN, {
+        own = _own_fields(PostSchema, POST_OWN, {
             index: SimpleNamespace(reaction_summary=reactions.Reactions(mine=chosen[post_id]))
-            for index, post_id in enumerate(ids) if post_id in chosen}), set()
+            for index, post_id in enumerate(ids) if post_id in chosen})
+        # A post the viewer flagged already takes no second flag (`permissions.refusal_to_flag_post`).
+        for index, post in enumerate(moderation.attach_my_flags(viewer, [SimpleNamespace(id=i) for i in ids])):
+            if post.flagged_by_viewer:
+                own.setdefault(index, {})["can_flag"] = False
+        return own, set()
 
     return _answer(page, viewer, _own(viewer, page, load_own))
 
@@ -234,9 +241,9 @@ def _own_state_of(statement) -> set[str]:
     return {f"own:{user_id}"} if user_id is not None else {"own"}
 
 
-# A member's own state: how far they read, their votes, watches and reactions. (A vote also
+# A member's own state: how far they read, their votes, watches, flags and reactions. (A vote also
 # changes its idea's counts, and a reaction its post's: those pages are dropped too.)
-for model in (ThreadRead, IdeaVote, Subscription):
+for model in (ThreadRead, IdeaVote, Subscription, Flag):
     freshness.watch(model, lambda row: {f"own:{row.user_id}"}, _own_state_of)
 freshness.watch(PostReaction, lambda row: {f"own:{row.user_id}", f"post:{row.post_id}"},
                 lambda statement: _own_state_of(statement) | _pinned("post", "post_id", {"posts"})(statement))

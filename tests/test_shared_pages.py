@@ -178,3 +178,15 @@ def test_the_viewers_own_state_is_kept_only_until_they_change_it(caches_on, peop
         == "mute"
     assert {item["id"]: item for item in member.get("/api/v1/ideas").json["items"]}[idea["id"]]["subscription"] \
         == members_level
+
+
+def test_a_post_one_flagged_takes_no_second_flag_on_a_kept_page(caches_on, people, board, api_as):
+    member, outsider = api_as(people.member), api_as(people.outsider)
+    url = f"/api/v1/threads/{board}/posts"
+    for client in (member, outsider):
+        client.get(url)
+    helpful = member.get(url).json["items"][1]
+    assert helpful["can_flag"] is True
+    assert member.post(f"/api/v1/posts/{helpful['id']}/flags", {"reason": "spam"}).status_code in (200, 201)
+    assert member.get(url).json["items"][1]["can_flag"] is False
+    assert api_as(people.moderator).get(url).json["items"][1]["can_flag"] is True
