@@ -8,7 +8,7 @@ from community.gatherings import agenda, meetings, schedule
 from community.gatherings.ical import calendar_ics
 from community.shapes import Can, MeetingSchema
 
-from .common import api_blueprint, user_rate_key, viewer
+from .common import Moment, api_blueprint, user_rate_key, viewer
 
 bp = api_blueprint("agenda", "Agenda", "Agenda: sessions, my schedule, when I can meet, my calendar.")
 
@@ -29,8 +29,8 @@ class SessionSchema(Schema):
 
 class SessionCreateSchema(Schema):
     title = fields.String(required=True)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
     zone = fields.String(load_default=None, allow_none=True, metadata={"description": "One of the event's zones."})
     speakers = fields.String(load_default="")
     description = fields.String(load_default="")
@@ -38,8 +38,8 @@ class SessionCreateSchema(Schema):
 
 class SessionUpdateSchema(Schema):
     title = fields.String()
-    starts_at = fields.AwareDateTime()
-    ends_at = fields.AwareDateTime()
+    starts_at = Moment()
+    ends_at = Moment()
     zone = fields.String(allow_none=True)
     speakers = fields.String()
     description = fields.String()
@@ -65,8 +65,8 @@ class ScheduleSchema(Schema):
 
 
 class SlotSchema(Schema):
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
 
 
 class AvailabilitySchema(Schema):

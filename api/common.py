@@ -4,16 +4,18 @@ from functools import cache, wraps
 from flask import current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from community import json_input
 from community.accounts import device_sessions
 from community.accounts import services as accounts
 from community.database import MAX_ID, read_without_transaction
 from community.errors import ValidationFailed
 from community.responses import answered_by_flask
 from community.shapes import SUBSCRIPTION_LEVEL, component_or_null, viewing_as
+from community.validation import check_datetime
 
 from .errors import ErrorSchema
 
@@ -88,7 +90,8 @@ def json_answer(body: bytes):
 
 class StrictParser(FlaskParser):
     """Unknown query parameters are refused (422) like unknown body fields: a misspelt
-    `?categroy_id=` should fail loudly, not quietly list everything."""
+    `?categroy_id=` should fail loudly, not quietly list everything. Bodies are read by the
+    app's one JSON policy (too deep is malformed: 400), not by webargs' own `json.loads`."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
@@ -100,6 +103,11 @@ class StrictParser(FlaskParser):
         if not is_json_request(req) and (sent_something or needs_a_body):
             raise UnsupportedMediaType()
         return super().load_json(req, schema)
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        return json_input.loads(req.get_data(cache=True))
 
 
 def _dumped_for_the_viewer(view):
@@ -148,6 +156,17 @@ def user_rate_key() -> str:
     """Rate limits count per signed-in user (or per address before sign-in)."""
     identity = get_jwt_identity() if g.get("viewer") else None
     return f"user:{identity}" if identity else f"ip:{request.remote_addr}"
+
+
+class Moment(fields.AwareDateTime):
+    """A date and time with its offset, parsed and bounded like every other moment the app
+    takes in (community.validation.check_datetime)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return check_datetime(attr or "value", value if isinstance(value, str) else None)
+        except ValidationFailed as refusal:
+            raise ValidationError(next(iter(refusal.fields.values()))) from None
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 (reads like the field class it returns)

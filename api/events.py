@@ -9,7 +9,7 @@ from community.gatherings.models import LocationSharing, Visibility, WhoMayAsk
 from community.gatherings.qr import checkin_qr_payload
 from community.shapes import Can, MeetingSchema, component_or_null, current_viewer
 
-from .common import ListArgsSchema, api_blueprint, page_schema, user_rate_key, viewer
+from .common import ListArgsSchema, Moment, api_blueprint, page_schema, user_rate_key, viewer
 
 bp = api_blueprint("events", "Events", "Events: registration, check-in, finding attendees, meeting requests.")
 
@@ -48,8 +48,8 @@ class EventCreateSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(load_default="")
     venue = fields.String(required=True)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
     timezone = fields.String(load_default="UTC", metadata={"description": "IANA name, e.g. Europe/Lisbon."})
     geofence = fields.Nested(GeofenceSchema, load_default=None, allow_none=True)
     zones = fields.List(fields.Nested(ZoneSchema), load_default=list)
@@ -142,7 +142,7 @@ class MeetingCreateSchema(Schema):
     user_id = fields.Integer(required=True)
     message = fields.String(load_default="")
     zone = fields.String(load_default=None, allow_none=True)
-    starts_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+    starts_at = Moment(load_default=None, allow_none=True, metadata={
         "description": "A free slot of theirs (GET /events/{id}/attendees/{user_id}/free_slots); null: meet now."})
 
 

@@ -18,6 +18,7 @@ from community.threads import reactions, reading, services
 from .common import (
     Id,
     ListArgsSchema,
+    Moment,
     SubscriptionSchema,
     SubscriptionStateSchema,
     api_blueprint,
@@ -65,7 +66,7 @@ class ThreadListArgsSchema(ListArgsSchema):
 
 
 class PostListArgsSchema(ListArgsSchema):
-    since = fields.AwareDateTime(metadata={"description": "Only posts written, edited or deleted after this."})
+    since = Moment(metadata={"description": "Only posts written, edited or deleted after this."})
 
 
 class ThreadCreateSchema(Schema):

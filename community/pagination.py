@@ -10,8 +10,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, and_, literal, or_
 
+from . import json_input
 from .database import db
 from .errors import ValidationFailed
+from .validation import check_datetime
 
 T = TypeVar("T")
 
@@ -59,7 +61,7 @@ def _is_of_kind(value: Any, kind: type) -> bool:
 def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
     invalid = ValidationFailed({"cursor": "Not a valid cursor."})
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = json_input.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
         raise invalid from None
     if not isinstance(raw, list) or len(raw) != len(kinds):
@@ -68,12 +70,10 @@ def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
     for value, kind in zip(raw, kinds, strict=False):
         try:
             if kind is datetime:
-                value = datetime.fromisoformat(value)
-                if value.tzinfo is None:
-                    raise ValueError
+                value = check_datetime("cursor", value if isinstance(value, str) else None)
             elif kind in (int, float, bool, str) and not _is_of_kind(value, kind):
                 raise ValueError
-        except (TypeError, ValueError):
+        except (ValueError, ValidationFailed):
             raise invalid from None
         values.append(value)
     return values

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
-from . import permissions
+from . import permissions, validation
 from .accounts import oidc, web_sign_in
 from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
@@ -57,6 +57,10 @@ PAGE_TITLES = {
 def safe_next_url(target: str | None, fallback: str) -> str:
     """Only same-site paths, so a login link cannot bounce people to another site."""
     if not target:
+        return fallback
+    # Newlines cannot go into a Location header, and browsers drop tabs and newlines from URLs
+    # ("/\t/evil.example" is "//evil.example" to them): only printable text is a path here.
+    if not target.isprintable():
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -124,22 +128,14 @@ def _require_sign_in():
     return None
 
 
-def _contains_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
-
-
-def _refuse_nul_characters():
-    """No text anywhere may carry NUL: PostgreSQL cannot store it, and no person types it."""
+def _refuse_unfit_characters():
+    """No text anywhere may carry NUL or an unpaired surrogate: PostgreSQL cannot store the one,
+    nothing can encode the other, and no person types either. Before any sign-in check; a body
+    that is not JSON by the one policy (community.json_input) is left to the view to refuse."""
     body = request.get_json(silent=True) if request.is_json else None
     sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False), body, request.path]
-    if any(_contains_nul(source) for source in sources):
-        return render_error(422, "validation_failed", "Text must not contain NUL characters.")
+    if any(validation.has_unfit_characters(source) for source in sources):
+        return render_error(422, "validation_failed", "Text must not contain NUL characters or unpaired surrogates.")
     return None
 
 
@@ -268,7 +264,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     register_error_renderer(app, "", _error_page)
-    app.before_request(_refuse_nul_characters)
+    app.before_request(_refuse_unfit_characters)
     app.before_request(_require_sign_in)
     app.extensions[SECURITY_POLICY] = content_security_policy(
         [origin for origin in [oidc.provider_origin(app)] if origin])

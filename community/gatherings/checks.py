@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ValidationFailed
+from ..validation import check_datetime
 from .models import Event, EventZone
 
 
@@ -19,16 +20,10 @@ def check_timezone(name: str | None) -> str:
 def check_moment(name: str, value, timezone: str) -> datetime:
     """An aware datetime, or ISO-8601 text; text without an offset is read in the event's zone
     (what a browser's datetime-local field sends)."""
-    if isinstance(value, str) and value.strip():
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationFailed({name: "Use a date and time such as 2026-05-04T09:00."}) from None
-    if not isinstance(value, datetime):
+    if value is None or isinstance(value, str) and not value.strip():
         raise ValidationFailed({name: "Required."})
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(timezone))
-    return value
+    return check_datetime(name, value, naive_zone=ZoneInfo(timezone),
+                          invalid="Use a date and time such as 2026-05-04T09:00.")
 
 
 def check_zone(event: Event, name, field_name: str = "zone") -> EventZone | None:

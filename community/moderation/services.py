@@ -22,7 +22,7 @@ from ..pagination import Keyset, Page, check_limit
 from ..threads import reactions
 from ..threads import services as threads
 from ..threads.models import Category, Post, Thread
-from ..validation import check_choice, check_text
+from ..validation import check_choice, check_datetime, check_text
 from ..webhooks.models import Webhook
 from . import audit
 from .models import AUDIT_TARGET_TYPES, AuditEntry, CategoryModerator, Flag, FlagReason, Resolution
@@ -56,20 +56,18 @@ def check_resolution(action: str | None) -> str:
 def check_until(until: datetime | date | str | None) -> datetime:
     """A moment in the future: an aware datetime, or a date (its midnight, UTC), or either as ISO text."""
     invalid = ValidationFailed({"until": "Give a future date, like 2030-01-31 or 2030-01-31T12:00:00Z."})
-    if isinstance(until, str):
-        text = until.strip()
+    if isinstance(until, str) and len(until.strip()) == len("2030-01-31"):
         try:
-            until = date.fromisoformat(text) if len(text) == len("2030-01-31") else datetime.fromisoformat(text)
+            until = date.fromisoformat(until.strip())
         except ValueError:
             raise invalid from None
     if isinstance(until, date) and not isinstance(until, datetime):
         until = datetime(until.year, until.month, until.day, tzinfo=UTC)
-    if not isinstance(until, datetime) or until.tzinfo is None:
-        raise invalid
+    until = check_datetime("until", until, invalid=invalid.fields["until"])
     now = utcnow()
     if until <= now or until - now > MAX_RESTRICTION:
         raise invalid
-    return until.astimezone(UTC)
+    return until
 
 
 # Hiding posts

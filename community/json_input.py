@@ -1,0 +1,42 @@
+"""One way to read JSON that comes from outside (request bodies, cursors): at most MAX_DEPTH
+levels of arrays and objects. Python's parser recurses once per level, so a body of a few
+thousand brackets raised RecursionError (a 500, and a cheap way to fill the error log), and
+every walk over a decoded body (the NUL check, the schemas) recurses as deep again. No input
+of this app nests more than a few levels."""
+import json
+from typing import Any
+
+from flask.json.provider import DefaultJSONProvider
+
+MAX_DEPTH = 32
+
+
+def loads(text: str | bytes, **kwargs) -> Any:
+    """Like `json.loads`, raising `json.JSONDecodeError` (a ValueError) for anything nested deeper
+    than MAX_DEPTH as for any other malformed JSON."""
+    try:
+        value = json.loads(text, **kwargs)
+    except RecursionError:
+        raise _too_deep(text) from None
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= MAX_DEPTH:
+                    raise _too_deep(text)
+                pending.append((child, depth + 1))
+    return value
+
+
+def _too_deep(text: str | bytes) -> json.JSONDecodeError:
+    document = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    return json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", document[:100], 0)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's `request.get_json` (and so every view, guard and key function) reads with `loads`."""
+
+    def loads(self, s: str | bytes, **kwargs) -> Any:
+        return loads(s, **kwargs)
