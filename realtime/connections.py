@@ -95,7 +95,10 @@ def on_subscribe(data=None):
     error = "forbidden" if user is None else room_error(user, room)
     if error:
         return {"ok": False, "error": error}
-    join_room(room)
+    try:
+        join_room(room)
+    except ValueError:  # the socket went away while its request was checked (seen under wapiti)
+        return {"ok": False, "error": "disconnected"}
     connections[request.sid].rooms.add(room)
     guard.joined(room, epoch)
     return {"ok": True}
