@@ -4,14 +4,14 @@ from marshmallow import Schema, fields
 from community.notifications import services
 from community.shapes import NotificationSchema
 
-from .common import Id, ListArgsSchema, api_blueprint, page_schema, viewer
+from .common import Id, ListArgsSchema, Moment, api_blueprint, page_schema, viewer
 
 bp = api_blueprint("notifications", "Notifications",
                    "What concerns you: replies, answers, meetings, moderation outcomes.")
 
 
 class NotificationListArgsSchema(ListArgsSchema):
-    since = fields.AwareDateTime(metadata={"description": "Only notifications new or updated after this."})
+    since = Moment(metadata={"description": "Only notifications new or updated after this."})
     unread = fields.Boolean(load_default=False)
 
 
