@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, freshness, json_input, shared_pages  # noqa: F401 (shared_pages: its tags, in every process)
+from . import config, freshness, shared_pages  # noqa: F401 (shared_pages: its tags, in every process)
 from .accounts import oidc
 from .accounts.views import bp as accounts_pages
 from .cli import register_cli
@@ -34,7 +34,6 @@ MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations"
 def create_app(settings: dict | None = None) -> Flask:
     """Build the app. `settings` override what the environment says (tests, tools)."""
     app = Flask(__name__, instance_relative_config=True)
-    app.json = json_input.JSONProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.from_environment(app.instance_path, settings))
     configure_logging(app)

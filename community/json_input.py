@@ -2,11 +2,9 @@
 levels of arrays and objects. Python's parser recurses once per level, so a body of a few
 thousand brackets raised RecursionError (a 500, and a cheap way to fill the error log), and
 every walk over a decoded body (the NUL check, the schemas) recurses as deep again. No input
-of this app nests more than a few levels."""
+of this app nests more than a few levels. Flask reads with it (`responses.JSONProvider`)."""
 import json
 from typing import Any
-
-from flask.json.provider import DefaultJSONProvider
 
 MAX_DEPTH = 32
 
@@ -34,9 +32,3 @@ def _too_deep(text: str | bytes) -> json.JSONDecodeError:
     document = text if isinstance(text, str) else text.decode("utf-8", "replace")
     return json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", document[:100], 0)
 
-
-class JSONProvider(DefaultJSONProvider):
-    """Flask's `request.get_json` (and so every view, guard and key function) reads with `loads`."""
-
-    def loads(self, s: str | bytes, **kwargs) -> Any:
-        return loads(s, **kwargs)

@@ -5,10 +5,13 @@ Neutral ground: the web pages (`web.py`) and the API both import this; it import
 Each face registers its renderer for a path prefix; the longest matching prefix answers.
 """
 from datetime import date
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
+
+from . import json_input
 
 ERROR_RENDERERS = "roundtable.error_renderers"
 
@@ -36,13 +39,17 @@ ERROR_CODES = {
 
 class JSONProvider(DefaultJSONProvider):
     """Dates and times as ISO 8601 (the database hands them out in UTC) wherever a value reaches
-    JSON without a schema, never as Flask's HTTP dates ("Wed, 02 Dec 2026 05:00:00 GMT")."""
+    JSON without a schema, never as Flask's HTTP dates ("Wed, 02 Dec 2026 05:00:00 GMT"). Read
+    with the one JSON policy (`json_input`), so `request.get_json` everywhere has its depth limit."""
 
     @staticmethod
     def default(value):
         if isinstance(value, date):
             return value.isoformat()
         return DefaultJSONProvider.default(value)
+
+    def loads(self, s: str | bytes, **kwargs) -> Any:
+        return json_input.loads(s, **kwargs)
 
 
 def answered_by_flask() -> bool:

@@ -27,18 +27,24 @@ def push_config():
     return jsonify(vapid_public_key=keys.public_key())
 
 
+def _json_object() -> dict:
+    """The body as a JSON object; anything else (a list, a number, no JSON) is an empty one."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
 @bp.post("/settings/push-subscriptions")
 def subscribe_this_browser():
     """The switch on the settings page: the browser's PushSubscription, for this web session
     (signing this browser out removes it)."""
     subscription = services.do_subscribe(current_user, web_sign_in.current_web_session_id(),
-                                         {**(request.get_json(silent=True) or {}), "kind": "webpush"})
+                                         {**_json_object(), "kind": "webpush"})
     return jsonify(id=subscription.id), 201
 
 
 @bp.post("/settings/push-subscriptions/remove")
 def unsubscribe_this_browser():
-    services.do_unsubscribe_endpoint(current_user, (request.get_json(silent=True) or {}).get("endpoint"))
+    services.do_unsubscribe_endpoint(current_user, _json_object().get("endpoint"))
     return "", 204
 
 
