@@ -10,12 +10,12 @@ PUBLIC_ENDPOINTS = {
     "accounts.login", "accounts.accept_invitation", "accounts.oidc_login", "accounts.oidc_callback",
     "health", "static", "api_auth.login", "api_auth.oidc_login", "api_auth.refresh", "api_users.accept",
     "push.service_worker",  # a static script, served from the root for its scope
-    "uploads.download",  # checks a web session or an app's token itself; without either, to sign-in
+    "uploads.download", "privacy.download_export",  # check a web session or an app's token themselves
     "api_docs.openapi_json", "api_docs.swagger_ui_asset", "api_docs.static",
 }
 # Passed by the sign-in guard because they check a web session or an app's token themselves;
 # without either they answer like every guarded page.
-SELF_GUARDED = {"uploads.download"}
+SELF_GUARDED = {"uploads.download", "privacy.download_export"}
 
 
 def _routes():

@@ -5,8 +5,9 @@
 //   event:  refresh the attendee list and counts as people check in, move and leave, and the
 //           agenda when staff change it.
 // A gap in `seq` means pushes were missed: the page reloads, the simplest complete catch-up.
-// A page being left (a form sent, a link followed) never reloads itself: that would cancel the
-// navigation, and with it the answer to the form (a staff member's own change is pushed to them too).
+// A page being left (a form sent, a link followed) never reloads or fetches itself: that would
+// cancel the navigation, or use up the answer to the form (a staff member's own change is pushed
+// to them too).
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-room]");
@@ -42,7 +43,10 @@
     });
   }
 
+  // Nothing is fetched once the page is being left: rendering this page afresh would use up the
+  // message (a flash) that the next page is about to show.
   function fetchText(url) {
+    if (leaving) { return Promise.resolve(""); }
     return fetch(url, { credentials: "same-origin" }).then(function (response) {
       return response.ok ? response.text() : "";
     });
