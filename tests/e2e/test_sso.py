@@ -34,6 +34,7 @@ def sign_in_with_provider(person, email: str):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("anything")
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: url.startswith(person.site.url))  # back from the provider
     return page
 
 
