@@ -140,7 +140,8 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY") or None,
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT") or None,
         "FCM_CREDENTIALS_FILE": os.environ.get("FCM_CREDENTIALS_FILE") or None,
-        "FCM_ENDPOINT": (os.environ.get("FCM_ENDPOINT") or "https://fcm.googleapis.com").rstrip("/"),
+        # Unset: Google's own FCM endpoint (push.senders).
+        "FCM_ENDPOINT": (os.environ.get("FCM_ENDPOINT") or "").rstrip("/") or None,
         "APNS_KEY_FILE": os.environ.get("APNS_KEY_FILE") or None,
         "APNS_KEY_ID": os.environ.get("APNS_KEY_ID") or None,
         "APNS_TEAM_ID": os.environ.get("APNS_TEAM_ID") or None,

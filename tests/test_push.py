@@ -13,6 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from google.auth.credentials import DEFAULT_UNIVERSE_DOMAIN
 from sqlalchemy import func, select, update
 
 from community.accounts.models import DeviceSession, User
@@ -250,6 +251,8 @@ def test_subscriptions_are_checked(app, people, api_as, monkeypatch):
 
 # FCM HTTP v1 and APNs: the documented request shapes, on local endpoints
 
+GOOGLE_APIS = DEFAULT_UNIVERSE_DOMAIN  # Google's API domain, as google-auth names it
+
 
 @pytest.fixture
 def fcm(app, tmp_path, monkeypatch, push_service):
@@ -286,8 +289,8 @@ def test_fcm_gets_its_documented_request_without_community_content(app, people, 
     post(api_as(people.member), thread.id, f"@{people.outsider.handle} canarysecret details")
     token_request, send = push_service.received
     grant = dict(pair.split("=", 1) for pair in token_request.body.decode().split("&"))
-    assertion = jwt.decode(grant["assertion"], fcm, algorithms=["RS256"], audience="https://oauth2.googleapis.com/token")
-    assert assertion["scope"] == "https://www.googleapis.com/auth/firebase.messaging"
+    assertion = jwt.decode(grant["assertion"], fcm, algorithms=["RS256"], audience=f"https://oauth2.{GOOGLE_APIS}/token")
+    assert assertion["scope"] == f"https://www.{GOOGLE_APIS}/auth/firebase.messaging"
     assert send.path == "/v1/projects/roundtable-test/messages:send"
     assert send.headers["authorization"] == "Bearer ya29.local-token"
     message = send.json()["message"]

@@ -14,6 +14,7 @@ import httpx
 import jwt
 import requests
 from flask import current_app
+from google.auth.credentials import DEFAULT_UNIVERSE_DOMAIN
 from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
@@ -29,7 +30,9 @@ GENERIC_TITLE = "Roundtable"
 GENERIC_BODY = "You have a new notification."
 # A push service keeps an undelivered message this long for a device that is offline.
 TTL_SECONDS = 24 * 3600
-FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+# FCM's API and its OAuth scope live in Google's API domain, which google-auth names.
+FCM_DEFAULT_ENDPOINT = f"https://fcm.{DEFAULT_UNIVERSE_DOMAIN}"
+FCM_SCOPE = f"https://www.{DEFAULT_UNIVERSE_DOMAIN}/auth/firebase.messaging"
 # Apple wants a provider token renewed at least hourly, and at most every 20 minutes.
 APNS_TOKEN_SECONDS = 40 * 60
 _CLIENTS = "roundtable.push_clients"
@@ -107,7 +110,8 @@ def fcm_message(token: str, data: dict, topic: str) -> dict:
 
 def send_fcm(subscription, data: dict, topic: str) -> str:
     session, project_id = _fcm()
-    url = f"{current_app.config['FCM_ENDPOINT']}/v1/projects/{project_id}/messages:send"
+    endpoint = current_app.config["FCM_ENDPOINT"] or FCM_DEFAULT_ENDPOINT
+    url = f"{endpoint}/v1/projects/{project_id}/messages:send"
     try:
         response = session.post(url, json=fcm_message(subscription.address, data, topic), timeout=outbound.TIMEOUT)
     except (requests.RequestException, GoogleAuthError) as error:

@@ -41,6 +41,8 @@ def test_a_reply_with_a_pasted_screenshot_and_code_is_previewed_survives_a_reloa
     url = start_thread(alice, "General", f"Screenshot of our setup ({viewport})", "How do you set up exports?")
     page = alice.page
     reply = page.get_by_label("Your reply")
+    # The toolbar shows once the composer is set up, and with it its paste handler.
+    expect(page.get_by_role("toolbar", name="Formatting")).to_be_visible()
     reply.fill("Our export job:\n\n```python\ndef export():\n    return 'csv'\n```\n")
     paste_png(page, "#reply-body", 160, 90)
     expect(page.get_by_role("status").filter(has_text="Uploaded screenshot.png")).to_be_visible()
