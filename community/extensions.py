@@ -106,6 +106,9 @@ def _refuse_closed_connections(dbapi_connection, connection_record, connection_p
         return
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the connection was closed")
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    if readable:
+    # poll, not select: a process holding a thousand sockets hands out descriptors past
+    # select()'s limit of 1024.
+    readiness = select.poll()
+    readiness.register(dbapi_connection.fileno(), select.POLLIN)
+    if readiness.poll(0):
         raise DisconnectionError("the server closed the connection while it was idle")
