@@ -107,9 +107,10 @@ def _idea(cast: Cast, me: User, *, status=IdeaStatus.OPEN, merged=False, target_
     author, board = cast.user("author"), db.session.get(Category, cast.board)
     ids = {}
     if merged or with_other:
-        other = make_idea(author, board, "Export to CSV")
         if target_merged:
             other = make_idea(author, board, "Export as CSV", merged_into=make_idea(author, board, "Export anything"))
+        else:
+            other = make_idea(author, board, "Export to CSV")
         ids["other"] = other.id
     idea = make_idea(author, board, "Dark mode for reports", status=status, merged_into=other if merged else None)
     return {**ids, "idea": idea.id, "thread": idea.thread_id}
