@@ -199,20 +199,16 @@ class Action:
     expected: dict = field(default_factory=dict)  # role -> True for the roles that succeed (a check on the check)
 
 
-def _post_of(api, ids, key="post"):
-    return _item(api.get(f"/api/v1/posts/{ids[key]}"), "id", ids[key])
+def _shape(path: str, key: str) -> Callable:
+    """(api, ids) -> the item with the id ids[key] that `path` (filled in from the ids) answers."""
+    return lambda api, ids: _item(api.get(path.format(**ids)), "id", ids[key])
 
 
-def _thread_of(api, ids):
-    return _item(api.get(f"/api/v1/threads/{ids['thread']}"), "id", ids["thread"])
-
-
-def _idea_of(api, ids):
-    return _item(api.get(f"/api/v1/ideas/{ids['idea']}"), "id", ids["idea"])
-
-
-def _event_of(api, ids):
-    return _item(api.get(f"/api/v1/events/{ids['event']}"), "id", ids["event"])
+def _attendee_item(api, ids):
+    response = api.get(f"/api/v1/events/{ids['event']}/attendees")
+    if response.status_code != 200:
+        return None
+    return next((item for item in response.json["items"] if item["user"]["id"] == ids["user"]), None)
 
 
 def _thread_page(ids):
@@ -237,56 +233,55 @@ def _roles(*groups) -> dict:
     return {role: True for group in groups for role in group}
 
 
+def _verb(flag: str, shape: Callable, page: Callable, api: Callable, control: Callable, web: Callable) -> Callable:
+    """What every case of one action shares; a case adds its name, its objects and the roles it is for."""
+    return lambda name, build, *roles: Action(name, build, flag, shape, api, page, control, web, _roles(*roles))
+
+
+def _own(cast, me):
+    return _thread(cast, me, own=True)
+
+
+_post_of, _thread_of = _shape("/api/v1/posts/{post}", "post"), _shape("/api/v1/threads/{thread}", "thread")
+_idea_of, _event_of = _shape("/api/v1/ideas/{idea}", "idea"), _shape("/api/v1/events/{event}", "event")
+
+EDIT = _verb("can_edit", _post_of, _thread_page,
+             lambda api, ids: api.patch(f"/api/v1/posts/{ids['post']}", {"body": "Edited"}),
+             lambda html, ids: _link(html, f"/p/{ids['post']}/edit"),
+             lambda web, ids: web.post(f"/p/{ids['post']}/edit", {"body": "Edited"}))
+DELETE_REPLY = _verb("can_delete", _post_of, _thread_page,
+                     lambda api, ids: api.delete(f"/api/v1/posts/{ids['post']}"),
+                     lambda html, ids: _form(html, f"/p/{ids['post']}/delete"),
+                     lambda web, ids: web.post(f"/p/{ids['post']}/delete"))
+FLAG = _verb("can_flag", _post_of, _thread_page,
+             lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
+             lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
+             lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"}))
+HIDE = _verb("can_hide", _post_of, _thread_page,
+             lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/hide", {"reason": "Off topic"}),
+             lambda html, ids: _form(html, f"/p/{ids['post']}/hide"),
+             lambda web, ids: web.post(f"/p/{ids['post']}/hide", {"reason": "Off topic"}))
+UNHIDE = _verb("can_unhide", _post_of, _thread_page,
+               lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/unhide"),
+               lambda html, ids: _form(html, f"/p/{ids['post']}/unhide"),
+               lambda web, ids: web.post(f"/p/{ids['post']}/unhide"))
+
 POST_ACTIONS = [
-    Action("edit another's post", _thread, "can_edit", _post_of,
-           lambda api, ids: api.patch(f"/api/v1/posts/{ids['post']}", {"body": "Edited"}),
-           _thread_page, lambda html, ids: _link(html, f"/p/{ids['post']}/edit"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/edit", {"body": "Edited"}), _roles(STAFF)),
-    Action("edit own post", lambda cast, me: _thread(cast, me, own=True), "can_edit", _post_of,
-           lambda api, ids: api.patch(f"/api/v1/posts/{ids['post']}", {"body": "Edited"}),
-           _thread_page, lambda html, ids: _link(html, f"/p/{ids['post']}/edit"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/edit", {"body": "Edited"}), _roles(PARTICIPANTS)),
-    Action("delete own reply", lambda cast, me: _thread(cast, me, own=True), "can_delete", _post_of,
-           lambda api, ids: api.delete(f"/api/v1/posts/{ids['post']}"),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/delete"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/delete"), _roles(PARTICIPANTS)),
-    Action("delete another's reply", _thread, "can_delete", _post_of,
-           lambda api, ids: api.delete(f"/api/v1/posts/{ids['post']}"),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/delete"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/delete"), _roles(STAFF)),
-    Action("delete the first post", lambda cast, me: _thread(cast, me, own=True), "can_delete",
-           lambda api, ids: _post_of(api, ids, "first_post"),
+    EDIT("edit another's post", _thread, STAFF),
+    EDIT("edit own post", _own, PARTICIPANTS),
+    DELETE_REPLY("delete own reply", _own, PARTICIPANTS),
+    DELETE_REPLY("delete another's reply", _thread, STAFF),
+    Action("delete the first post", _own, "can_delete", _shape("/api/v1/posts/{first_post}", "first_post"),
            lambda api, ids: api.delete(f"/api/v1/posts/{ids['first_post']}"),
            _thread_page, lambda html, ids: _form(html, f"/p/{ids['first_post']}/delete"),
            lambda web, ids: web.post(f"/p/{ids['first_post']}/delete")),
-    Action("flag", _thread, "can_flag", _post_of,
-           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"}), _roles(PARTICIPANTS)),
-    Action("flag a post again", _flagged_reply, "can_flag", _post_of,
-           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"})),
-    Action("flag own post", lambda cast, me: _thread(cast, me, own=True), "can_flag", _post_of,
-           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/flags", {"reason": "spam"}),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/flag"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/flag", {"reason": "spam"})),
-    Action("hide", _thread, "can_hide", _post_of,
-           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/hide", {"reason": "Off topic"}),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/hide"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/hide", {"reason": "Off topic"}), _roles(STAFF)),
-    Action("hide a hidden post", _hidden_reply, "can_hide", _post_of,
-           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/hide", {"reason": "Off topic"}),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/hide"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/hide", {"reason": "Off topic"})),
-    Action("unhide", _hidden_reply, "can_unhide", _post_of,
-           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/unhide"),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/unhide"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/unhide"), _roles(STAFF)),
-    Action("unhide a shown post", _thread, "can_unhide", _post_of,
-           lambda api, ids: api.post(f"/api/v1/posts/{ids['post']}/unhide"),
-           _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/unhide"),
-           lambda web, ids: web.post(f"/p/{ids['post']}/unhide")),
+    FLAG("flag", _thread, PARTICIPANTS),
+    FLAG("flag a post again", _flagged_reply),
+    FLAG("flag own post", _own),
+    HIDE("hide", _thread, STAFF),
+    HIDE("hide a hidden post", _hidden_reply),
+    UNHIDE("unhide", _hidden_reply, STAFF),
+    UNHIDE("unhide a shown post", _thread),
     Action("react", _thread, "can_react", _post_of,
            lambda api, ids: api.put(f"/api/v1/posts/{ids['post']}/reactions/heart"),
            _thread_page, lambda html, ids: _form(html, f"/p/{ids['post']}/reactions/heart"),
@@ -297,24 +292,28 @@ POST_ACTIONS = [
            lambda web, ids: web.get(f"/p/{ids['post']}/history"), _roles(STAFF)),
 ]
 
+REPLY = _verb("can_reply", _thread_of, _thread_page,
+              lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/posts", {"body": "Me too"}),
+              lambda html, ids: _form(html, f"/t/{ids['thread']}/reply"),
+              lambda web, ids: web.post(f"/t/{ids['thread']}/reply", {"body": "Me too"}))
+RETITLE = _verb("can_edit_title", _thread_of, _thread_page,
+                lambda api, ids: api.patch(f"/api/v1/threads/{ids['thread']}", {"title": "A better title"}),
+                lambda html, ids: _form(html, f"/t/{ids['thread']}/update", "title"),
+                lambda web, ids: web.post(f"/t/{ids['thread']}/update", {"title": "A better title"}))
+RESTORE = _verb("can_restore", _thread_of, _thread_page,
+                lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/restore"),
+                lambda html, ids: _form(html, f"/t/{ids['thread']}/restore"),
+                lambda web, ids: web.post(f"/t/{ids['thread']}/restore"))
+MARK_SOLUTION = _verb("can_mark_solution", _thread_of, _thread_page,
+                      lambda api, ids: api.put(f"/api/v1/threads/{ids['thread']}/solution", {"post_id": ids["post"]}),
+                      lambda html, ids: _form(html, f"/t/{ids['thread']}/solution", "post_id"),
+                      lambda web, ids: web.post(f"/t/{ids['thread']}/solution", {"post_id": ids["post"]}))
+
 THREAD_ACTIONS = [
-    Action("reply", _thread, "can_reply", _thread_of,
-           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/posts", {"body": "Me too"}),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/reply"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/reply", {"body": "Me too"}), _roles(PARTICIPANTS)),
-    Action("reply to a locked thread", lambda cast, me: _thread(cast, me, locked=True), "can_reply", _thread_of,
-           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/posts", {"body": "Me too"}),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/reply"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/reply", {"body": "Me too"}), _roles(STAFF)),
-    Action("retitle own thread", lambda cast, me: _thread(cast, me, own=True), "can_edit_title", _thread_of,
-           lambda api, ids: api.patch(f"/api/v1/threads/{ids['thread']}", {"title": "A better title"}),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/update", "title"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/update", {"title": "A better title"}),
-           _roles(PARTICIPANTS)),
-    Action("retitle another's thread", _thread, "can_edit_title", _thread_of,
-           lambda api, ids: api.patch(f"/api/v1/threads/{ids['thread']}", {"title": "A better title"}),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/update", "title"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/update", {"title": "A better title"}), _roles(STAFF)),
+    REPLY("reply", _thread, PARTICIPANTS),
+    REPLY("reply to a locked thread", lambda cast, me: _thread(cast, me, locked=True), STAFF),
+    RETITLE("retitle own thread", _own, PARTICIPANTS),
+    RETITLE("retitle another's thread", _thread, STAFF),
     Action("pin", _thread, "can_moderate", _thread_of,
            lambda api, ids: api.patch(f"/api/v1/threads/{ids['thread']}", {"pinned": True}),
            _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/update", "pinned"),
@@ -323,36 +322,34 @@ THREAD_ACTIONS = [
            lambda api, ids: api.delete(f"/api/v1/threads/{ids['thread']}"),
            _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/delete"),
            lambda web, ids: web.post(f"/t/{ids['thread']}/delete"), _roles(STAFF)),
-    Action("restore thread", lambda cast, me: _thread(cast, me, deleted_at=True), "can_restore", _thread_of,
-           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/restore"),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/restore"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/restore"), _roles(STAFF)),
-    Action("restore a live thread", _thread, "can_restore", _thread_of,
-           lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/restore"),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/restore"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/restore")),
-    Action("mark own question's solution", lambda cast, me: _thread(cast, me, own=True, category=cast.support),
-           "can_mark_solution", _thread_of,
-           lambda api, ids: api.put(f"/api/v1/threads/{ids['thread']}/solution", {"post_id": ids["post"]}),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/solution", "post_id"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/solution", {"post_id": ids["post"]}),
-           _roles(PARTICIPANTS)),
-    Action("mark another's solution", lambda cast, me: _thread(cast, me, category=cast.support),
-           "can_mark_solution", _thread_of,
-           lambda api, ids: api.put(f"/api/v1/threads/{ids['thread']}/solution", {"post_id": ids["post"]}),
-           _thread_page, lambda html, ids: _form(html, f"/t/{ids['thread']}/solution", "post_id"),
-           lambda web, ids: web.post(f"/t/{ids['thread']}/solution", {"post_id": ids["post"]}), _roles(STAFF)),
+    RESTORE("restore thread", lambda cast, me: _thread(cast, me, deleted_at=True), STAFF),
+    RESTORE("restore a live thread", _thread),
+    MARK_SOLUTION("mark own question's solution", lambda cast, me: _thread(cast, me, own=True, category=cast.support),
+                  PARTICIPANTS),
+    MARK_SOLUTION("mark another's solution", lambda cast, me: _thread(cast, me, category=cast.support), STAFF),
 ]
 
+VOTE = _verb("can_vote", _idea_of, _idea_page,
+             lambda api, ids: api.put(f"/api/v1/ideas/{ids['idea']}/vote"),
+             lambda html, ids: _form(html, f"/ideas/{ids['idea']}/vote", "vote"),
+             lambda web, ids: web.post(f"/ideas/{ids['idea']}/vote", {"vote": "1"}))
+MERGE = _verb("can_merge", _idea_of, _idea_page,
+              lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}),
+              lambda html, ids: _form(html, f"/ideas/{ids['idea']}/merge"),
+              lambda web, ids: web.post(f"/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}))
+UNMERGE = _verb("can_unmerge", _idea_of, _idea_page,
+                lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/unmerge"),
+                lambda html, ids: _form(html, f"/ideas/{ids['idea']}/unmerge"),
+                lambda web, ids: web.post(f"/ideas/{ids['idea']}/unmerge"))
+
+
+def _merged(cast, me):
+    return _idea(cast, me, merged=True)
+
+
 IDEA_ACTIONS = [
-    Action("vote", _idea, "can_vote", _idea_of,
-           lambda api, ids: api.put(f"/api/v1/ideas/{ids['idea']}/vote"),
-           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/vote", "vote"),
-           lambda web, ids: web.post(f"/ideas/{ids['idea']}/vote", {"vote": "1"}), _roles(PARTICIPANTS)),
-    Action("vote on a shipped idea", lambda cast, me: _idea(cast, me, status=IdeaStatus.SHIPPED), "can_vote",
-           _idea_of, lambda api, ids: api.put(f"/api/v1/ideas/{ids['idea']}/vote"),
-           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/vote", "vote"),
-           lambda web, ids: web.post(f"/ideas/{ids['idea']}/vote", {"vote": "1"})),
+    VOTE("vote", _idea, PARTICIPANTS),
+    VOTE("vote on a shipped idea", lambda cast, me: _idea(cast, me, status=IdeaStatus.SHIPPED)),
     Action("comment on an idea", _idea, "can_comment", _idea_of,
            lambda api, ids: api.post(f"/api/v1/threads/{ids['thread']}/posts", {"body": "Yes please"}),
            _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/comment"),
@@ -363,97 +360,59 @@ IDEA_ACTIONS = [
            _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/status"),
            lambda web, ids: web.post(f"/ideas/{ids['idea']}/status", {"status": "planned", "note": "Soon."}),
            _roles(STAFF)),
-    Action("merge an idea", lambda cast, me: _idea(cast, me, with_other=True), "can_merge", _idea_of,
-           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}),
-           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/merge"),
-           lambda web, ids: web.post(f"/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}), _roles(STAFF)),
-    Action("merge a merged idea", lambda cast, me: _idea(cast, me, merged=True), "can_merge", _idea_of,
-           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/merge", {"into_id": ids["other"]}),
-           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/merge"),
-           lambda web, ids: web.post(f"/ideas/{ids['idea']}/merge", {"into_id": ids["other"]})),
-    Action("unmerge an idea", lambda cast, me: _idea(cast, me, merged=True), "can_unmerge", _idea_of,
-           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/unmerge"),
-           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/unmerge"),
-           lambda web, ids: web.post(f"/ideas/{ids['idea']}/unmerge"), _roles(STAFF)),
-    Action("unmerge from an idea merged in turn", lambda cast, me: _idea(cast, me, merged=True, target_merged=True),
-           "can_unmerge", _idea_of, lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/unmerge"),
-           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/unmerge"),
-           lambda web, ids: web.post(f"/ideas/{ids['idea']}/unmerge")),
-    Action("unmerge an idea not merged", _idea, "can_unmerge", _idea_of,
-           lambda api, ids: api.post(f"/api/v1/ideas/{ids['idea']}/unmerge"),
-           _idea_page, lambda html, ids: _form(html, f"/ideas/{ids['idea']}/unmerge"),
-           lambda web, ids: web.post(f"/ideas/{ids['idea']}/unmerge")),
+    MERGE("merge an idea", lambda cast, me: _idea(cast, me, with_other=True), STAFF),
+    MERGE("merge a merged idea", _merged),
+    UNMERGE("unmerge an idea", _merged, STAFF),
+    UNMERGE("unmerge from an idea merged in turn", lambda cast, me: _idea(cast, me, merged=True, target_merged=True)),
+    UNMERGE("unmerge an idea not merged", _idea),
 ]
 
+REGISTER = _verb("can_register", _event_of, _event_page,
+                 lambda api, ids: api.put(f"/api/v1/events/{ids['event']}/registration"),
+                 lambda html, ids: _form(html, f"/events/{ids['event']}/registration"),
+                 lambda web, ids: web.post(f"/events/{ids['event']}/registration"))
+CHECK_IN = _verb("can_check_in", _event_of, _event_page,
+                 lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/checkin", {"code": ids["code"]}),
+                 lambda html, ids: _form(html, f"/events/{ids['event']}/checkin"),
+                 lambda web, ids: web.post(f"/events/{ids['event']}/checkin", {"code": ids["code"]}))
+ANSWER = _verb("can_answer", _shape("/api/v1/events/{event}/meetings", "meeting"),
+               lambda ids: f"/events/{ids['event']}/meetings",
+               lambda api, ids: api.post(f"/api/v1/meetings/{ids['meeting']}/accept"),
+               lambda html, ids: _form(html, f"/meetings/{ids['meeting']}/accept"),
+               lambda web, ids: web.post(f"/meetings/{ids['meeting']}/accept"))
+ASK_TO_MEET = _verb("can_ask_to_meet", _attendee_item, _event_page,
+                    lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/meetings", {"user_id": ids["user"]}),
+                    lambda html, ids: _link(html, f"/events/{ids['event']}/meet/{ids['user']}"),
+                    lambda web, ids: web.post(f"/events/{ids['event']}/meet/{ids['user']}", {"message": "Coffee?"}))
+
 EVENT_ACTIONS = [
-    Action("register", lambda cast, me: _event(cast, me, starts_in=timedelta(days=2)), "can_register", _event_of,
-           lambda api, ids: api.put(f"/api/v1/events/{ids['event']}/registration"),
-           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/registration"),
-           lambda web, ids: web.post(f"/events/{ids['event']}/registration"), _roles(READERS)),
-    Action("register for an event that is over", lambda cast, me: _event(cast, me, starts_in=timedelta(days=-2)),
-           "can_register", _event_of, lambda api, ids: api.put(f"/api/v1/events/{ids['event']}/registration"),
-           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/registration"),
-           lambda web, ids: web.post(f"/events/{ids['event']}/registration")),
-    Action("check in", _event, "can_check_in", _event_of,
-           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/checkin", {"code": ids["code"]}),
-           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/checkin"),
-           lambda web, ids: web.post(f"/events/{ids['event']}/checkin", {"code": ids["code"]}), _roles(READERS)),
-    Action("check in before the event", lambda cast, me: _event(cast, me, starts_in=timedelta(days=2)),
-           "can_check_in", _event_of,
-           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/checkin", {"code": ids["code"]}),
-           _event_page, lambda html, ids: _form(html, f"/events/{ids['event']}/checkin"),
-           lambda web, ids: web.post(f"/events/{ids['event']}/checkin", {"code": ids["code"]})),
+    REGISTER("register", lambda cast, me: _event(cast, me, starts_in=timedelta(days=2)), READERS),
+    REGISTER("register for an event that is over", lambda cast, me: _event(cast, me, starts_in=timedelta(days=-2))),
+    CHECK_IN("check in", _event, READERS),
+    CHECK_IN("check in before the event", lambda cast, me: _event(cast, me, starts_in=timedelta(days=2))),
     Action("see the check-in code", _event, "can_manage", _event_of,
            lambda api, ids: api.get(f"/api/v1/events/{ids['event']}/checkin_code"),
            _event_page, lambda html, ids: _link(html, f"/events/{ids['event']}/manage"),
            lambda web, ids: web.get(f"/events/{ids['event']}/manage"), _roles(GLOBAL_STAFF)),
-    Action("change the agenda", _agenda_session, "can_edit",
-           lambda api, ids: _item(api.get(f"/api/v1/sessions/{ids['session']}"), "id", ids["session"]),
+    Action("change the agenda", _agenda_session, "can_edit", _shape("/api/v1/sessions/{session}", "session"),
            lambda api, ids: api.patch(f"/api/v1/sessions/{ids['session']}", {"title": "Opening keynote"}),
            _event_page, lambda html, ids: _form(html, f"/sessions/{ids['session']}/delete"),
            lambda web, ids: web.post(f"/sessions/{ids['session']}/delete"), _roles(GLOBAL_STAFF)),
-    Action("answer a meeting request", _meeting, "can_answer",
-           lambda api, ids: _item(api.get(f"/api/v1/events/{ids['event']}/meetings"), "id", ids["meeting"]),
-           lambda api, ids: api.post(f"/api/v1/meetings/{ids['meeting']}/accept"),
-           lambda ids: f"/events/{ids['event']}/meetings",
-           lambda html, ids: _form(html, f"/meetings/{ids['meeting']}/accept"),
-           lambda web, ids: web.post(f"/meetings/{ids['meeting']}/accept"), _roles(READERS)),
-    Action("answer an answered request", lambda cast, me: _meeting(cast, me, status=MeetingStatus.DECLINED),
-           "can_answer",
-           lambda api, ids: _item(api.get(f"/api/v1/events/{ids['event']}/meetings"), "id", ids["meeting"]),
-           lambda api, ids: api.post(f"/api/v1/meetings/{ids['meeting']}/accept"),
-           lambda ids: f"/events/{ids['event']}/meetings",
-           lambda html, ids: _form(html, f"/meetings/{ids['meeting']}/accept"),
-           lambda web, ids: web.post(f"/meetings/{ids['meeting']}/accept")),
-    Action("ask to meet", lambda cast, me: _attendee(cast, me, checked_in=True), "can_ask_to_meet",
-           lambda api, ids: _attendee_item(api, ids),
-           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/meetings", {"user_id": ids["user"]}),
-           _event_page, lambda html, ids: _link(html, f"/events/{ids['event']}/meet/{ids['user']}"),
-           lambda web, ids: web.post(f"/events/{ids['event']}/meet/{ids['user']}", {"message": "Coffee?"}),
-           _roles(READERS)),
-    Action("ask to meet without checking in", lambda cast, me: _attendee(cast, me, checked_in=False),
-           "can_ask_to_meet", lambda api, ids: _attendee_item(api, ids),
-           lambda api, ids: api.post(f"/api/v1/events/{ids['event']}/meetings", {"user_id": ids["user"]}),
-           _event_page, lambda html, ids: _link(html, f"/events/{ids['event']}/meet/{ids['user']}"),
-           lambda web, ids: web.post(f"/events/{ids['event']}/meet/{ids['user']}", {"message": "Coffee?"})),
+    ANSWER("answer a meeting request", _meeting, READERS),
+    ANSWER("answer an answered request", lambda cast, me: _meeting(cast, me, status=MeetingStatus.DECLINED)),
+    ASK_TO_MEET("ask to meet", lambda cast, me: _attendee(cast, me, checked_in=True), READERS),
+    ASK_TO_MEET("ask to meet without checking in", lambda cast, me: _attendee(cast, me, checked_in=False)),
 ]
 
 CATEGORY_ACTIONS = [
     Action("start a thread", lambda cast, me: {"category": cast.category}, "can_create_thread",
-           lambda api, ids: _item(api.get("/api/v1/categories"), "id", ids["category"]),
+           _shape("/api/v1/categories", "category"),
            lambda api, ids: api.post("/api/v1/threads", {"category_id": ids["category"], "title": "Hello there",
                                                          "body": "A question"}),
            lambda ids: f"/c/{ids['category']}", lambda html, ids: _link(html, f"/c/{ids['category']}/new"),
            lambda web, ids: web.post(f"/c/{ids['category']}/new", {"title": "Hello there", "body": "A question"}),
            _roles(PARTICIPANTS)),
 ]
-
-
-def _attendee_item(api, ids):
-    response = api.get(f"/api/v1/events/{ids['event']}/attendees")
-    if response.status_code != 200:
-        return None
-    return next((item for item in response.json["items"] if item["user"]["id"] == ids["user"]), None)
 
 
 @pytest.fixture
