@@ -441,6 +441,12 @@ def signed_in(app, cast):
     return apis, webs
 
 
+def _succeeded_in_api(response) -> bool:
+    succeeded = 200 <= response.status_code < 300
+    assert succeeded or response.status_code in REFUSED, (response.request.path, response.get_data(as_text=True))
+    return succeeded
+
+
 def _succeeded_on_web(response) -> bool:
     if response.status_code in (301, 302, 303):
         return not response.headers["Location"].startswith("/login")
@@ -467,8 +473,7 @@ def _walk(app, cast: Cast, signed_in, action: Action) -> list[str]:
         shape = action.shape(apis[role], ids)
         flag = bool(shape and shape[action.flag])
         response = action.api(apis[role], ids)
-        succeeded = 200 <= response.status_code < 300
-        assert succeeded or response.status_code in REFUSED, (action.name, role, response.get_data(as_text=True))
+        succeeded = _succeeded_in_api(response)
         if flag != succeeded:
             lies.append(f"{action.name}, API, {role}: {action.flag}={flag} but the action answered "
                         f"{response.status_code} {response.get_data(as_text=True)[:200]}")
@@ -521,8 +526,7 @@ def test_the_move_list_offers_exactly_the_categories_a_thread_may_move_to(app, c
                                                               category_id)
                 if face == "api":
                     response = apis[role].patch(f"/api/v1/threads/{ids['thread']}", {"category_id": category_id})
-                    succeeded = 200 <= response.status_code < 300
-                    assert succeeded or response.status_code in REFUSED, response.get_data(as_text=True)
+                    succeeded = _succeeded_in_api(response)
                 else:
                     response = webs[role].post(f"/t/{ids['thread']}/update", {"category_id": category_id})
                     succeeded = _succeeded_on_web(response)
@@ -559,8 +563,7 @@ def test_the_restriction_controls_show_exactly_when_silencing_succeeds(app, cast
                                                           f"/moderation/people/{user_id}/silence")
                 if face == "api":
                     response = apis[role].post(f"/api/v1/users/{user_id}/silence", body)
-                    succeeded = 200 <= response.status_code < 300
-                    assert succeeded or response.status_code in REFUSED, response.get_data(as_text=True)
+                    succeeded = _succeeded_in_api(response)
                 else:
                     response = webs[role].post(f"/moderation/people/{user_id}/silence", body)
                     succeeded = _succeeded_on_web(response)
