@@ -461,7 +461,7 @@ def _succeeded_on_web(response) -> bool:
 def _walk(app, cast: Cast, signed_in, action: Action) -> list[str]:
     """Every role through both faces of one action: the lies found (none, when the flag holds)."""
     apis, webs = signed_in
-    lies, outcomes = [], {}
+    lies, outcomes = [], {"API": {}, "web": {}}
 
     def fresh(role):
         with app.app_context():
@@ -479,7 +479,7 @@ def _walk(app, cast: Cast, signed_in, action: Action) -> list[str]:
         if flag != succeeded:
             lies.append(f"{action.name}, API, {role}: {action.flag}={flag} but the action answered "
                         f"{response.status_code} {response.get_data(as_text=True)[:200]}")
-        outcomes[role] = succeeded
+        outcomes["API"][role] = succeeded
         if succeeded:  # a refusal changed nothing (which the walk relies on), so its objects serve again
             ids = fresh(role)
         page = webs[role].get(action.page(ids))
@@ -491,10 +491,12 @@ def _walk(app, cast: Cast, signed_in, action: Action) -> list[str]:
         if shown != succeeded:
             lies.append(f"{action.name}, web, {role}: control shown={shown} but the form answered "
                         f"{response.status_code} {response.headers.get('Location', '')}")
-    # The walk itself is checked: the roles that succeed are the ones the action is for.
-    if {role for role, ok in outcomes.items() if ok} != set(action.expected):
-        lies.append(f"{action.name}: succeeded for {sorted(r for r, ok in outcomes.items() if ok)}, "
-                    f"meant for {sorted(action.expected)}")
+        outcomes["web"][role] = succeeded
+    # The walk itself is checked: on each face, the roles that succeed are the ones the action is for.
+    for face, succeeded_for in outcomes.items():
+        if {role for role, ok in succeeded_for.items() if ok} != set(action.expected):
+            lies.append(f"{action.name}, {face}: succeeded for {sorted(r for r, ok in succeeded_for.items() if ok)}, "
+                        f"meant for {sorted(action.expected)}")
     return lies
 
 
