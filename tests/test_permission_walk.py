@@ -555,15 +555,19 @@ def test_the_restriction_controls_show_exactly_when_silencing_succeeds(app, cast
     until = (utcnow() + timedelta(days=2)).date().isoformat()
     body = {"until": until, "reason": "Calm down"}
     lies = []
-    for target, restrictors in {"member": GLOBAL_STAFF, "moderator": {"admin"}, "admin": set()}.items():
+    for target, restrictors in {"member": GLOBAL_STAFF, "moderator": {"admin"}, "admin": set(),
+                                "self": set()}.items():
         silenced = set()
         for role in ROLES:
             for face in ("api", "web"):
-                with app.app_context():
-                    # The target, fresh: a member or moderator like the role's namesake.
-                    namesake = db.session.get(User, cast.users[target])
-                    user_id = make_user(namesake.role, email=f"{face}-{role}-{target}@acme.test").id
-                    db.session.remove()
+                if target == "self":  # refused to everyone, so it changes nothing for the next face
+                    user_id = cast.users[role]
+                else:
+                    with app.app_context():
+                        # The target, fresh: a member or moderator like the role's namesake.
+                        namesake = db.session.get(User, cast.users[target])
+                        user_id = make_user(namesake.role, email=f"{face}-{role}-{target}@acme.test").id
+                        db.session.remove()
                 page = webs[role].get(f"/moderation/people/{user_id}")
                 shown = page.status_code == 200 and _form(page.get_data(as_text=True),
                                                           f"/moderation/people/{user_id}/silence")
