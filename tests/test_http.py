@@ -241,28 +241,30 @@ def test_error_messages_are_our_own(app, people, make, api_as):
 
     member = api_as(people.member)
     refresh = member.tokens["refresh_token"]
-    answers = [
-        member.post("/api/v1/threads", {"category_id": "x", "title": 5, "body": None, "surprise": 1}),
-        member.post("/api/v1/threads", [1]),
-        member.post("/api/v1/threads", {}),
-        member.get("/api/v1/threads?limit=abc&sort=sideways"),
-        member.post("/api/v1/events", {"name": "x", "venue": "y", "starts_at": "soon", "ends_at": "2020-01-01T00:00",
-                                       "geofence": {"lat": "north"}, "zones": "all"}),
-        member.post("/api/v1/notifications/read", {"ids": [0, "a"]}),
-        member.request("POST", "/api/v1/threads", data="{not json", headers={"Content-Type": "application/json"}),
-        member.get("/api/v1/threads", token=refresh),  # a refresh token where an access token belongs
-        member.post("/api/v1/auth/refresh"),  # and the other way round
-        member.get("/api/v1/threads", token="not-a-token"),
-        member.client.get("/api/v1/threads"),
-        member.put("/api/v1/threads"),
-        member.get("/api/v1/nowhere"),
-        member.post("/api/v1/threads", {"body": "x" * 2_000_000}),
+    answers = [  # (response, the status it must have)
+        (member.post("/api/v1/threads", {"category_id": "x", "title": 5, "body": None, "surprise": 1}), 422),
+        (member.post("/api/v1/threads", [1]), 422),
+        (member.post("/api/v1/threads", {}), 422),
+        (member.get("/api/v1/threads?limit=abc&sort=sideways"), 422),
+        (member.post("/api/v1/events", {"name": "x", "venue": "y", "starts_at": "soon", "ends_at": "2020-01-01T00:00",
+                                        "geofence": {"lat": "north"}, "zones": "all"}), 422),
+        (member.post("/api/v1/notifications/read", {"ids": [0, "a"]}), 422),
+        (member.request("POST", "/api/v1/threads", data="{not json", headers={"Content-Type": "application/json"}),
+         400),
+        (member.get("/api/v1/threads", token=refresh), 401),  # a refresh token where an access token belongs
+        (member.post("/api/v1/auth/refresh"), 401),  # and the other way round
+        (member.get("/api/v1/threads", token="not-a-token"), 401),
+        (member.client.get("/api/v1/threads"), 401),
+        (member.put("/api/v1/threads"), 405),
+        (member.get("/api/v1/nowhere"), 404),
+        (member.post("/api/v1/threads", {"body": "x" * 2_000_000}), 413),
     ]
     messages = []
-    for response in answers:
-        error = assert_error(response, response.status_code)
+    for response, status in answers:
+        error = assert_error(response, status)
         messages += [error["message"], *error["fields"].values()]
-    assert answers[7].json["error"]["code"] == "token_invalid" and "access token" in answers[7].json["error"]["message"]
+    refresh_as_access = answers[7][0].json["error"]
+    assert refresh_as_access["code"] == "token_invalid" and "access token" in refresh_as_access["message"]
     with app.test_request_context("/api/v1/threads"):
         for unusual in (ImATeapot(), RequestedRangeNotSatisfiable()):
             body = http_error_response(unusual).json["error"]
