@@ -4,7 +4,7 @@ from marshmallow import Schema, fields
 
 from community import rate_limits
 from community.extensions import limiter
-from community.uploads.views import accepts_uploads, store, upload_fields
+from community.uploads.receiving import accepts_uploads, store, upload_fields
 
 from .common import api_blueprint, user_rate_key, viewer
 

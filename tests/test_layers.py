@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB_PAGES = ("community.web",)
+# The web face: its shared helpers and every module of pages (views.py, plan_views.py).
+WEB_PAGES = ("community.web", *(".".join(path.relative_to(ROOT).with_suffix("").parts)
+                                for path in sorted((ROOT / "community").rglob("*views.py"))))
 
 
 def _imports(package: str) -> dict[str, set[str]]:

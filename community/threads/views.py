@@ -7,7 +7,8 @@ from ..errors import Forbidden, ValidationFailed
 from ..extensions import limiter
 from ..moderation import services as moderation
 from ..notifications import subscriptions
-from ..uploads.views import accepts_uploads, markdown_for, store
+from ..uploads.receiving import accepts_uploads, store
+from ..uploads.views import markdown_for
 from ..web import form_int, signed_in_user_key
 from . import reactions, reading, services
 

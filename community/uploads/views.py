@@ -6,21 +6,16 @@ from flask import Blueprint, current_app, jsonify, redirect, request, send_file,
 from flask_login import current_user
 
 from .. import rate_limits
-from ..errors import TooLarge, ValidationFailed
+from ..errors import TooLarge
 from ..extensions import limiter
 from ..responses import public, register_error_renderer
 from ..web import signed_in_user_key, web_or_app_user
 from . import services
+from .receiving import accepts_uploads, store, upload_fields
 
 bp = Blueprint("uploads", __name__)
 # Multipart framing around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-def accepts_uploads(view):
-    """Mark a view whose form may carry a file: its body may be as large as UPLOAD_MAX_BYTES."""
-    view.accepts_uploads = True
-    return view
 
 
 def _allow_upload_sized_bodies() -> None:
@@ -34,20 +29,6 @@ def _allow_upload_sized_bodies() -> None:
     if (request.content_length or 0) > limit + MULTIPART_OVERHEAD:
         raise TooLarge(f"Files can be at most {limit / 1024 / 1024:.0f} MiB.")
     request.max_content_length = limit + MULTIPART_OVERHEAD
-
-
-def store(actor, file) -> services.Upload:
-    """The uploaded `file` (a werkzeug FileStorage) checked and stored for `actor`."""
-    if file is None or not file.filename:
-        raise ValidationFailed({"file": "Choose a file to upload."})
-    config = current_app.config
-    return services.do_upload(actor, file.filename, file.stream.read(config["UPLOAD_MAX_BYTES"] + 1),
-                              max_bytes=config["UPLOAD_MAX_BYTES"], directory=config["UPLOADS_DIR"])
-
-
-def upload_fields(upload) -> dict:
-    return {"id": upload.id, "url": upload.url, "filename": upload.filename, "content_type": upload.content_type,
-            "size": upload.size, "width": upload.width, "height": upload.height}
 
 
 def markdown_for(upload) -> str:
