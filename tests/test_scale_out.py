@@ -20,7 +20,8 @@ def live_postgres_url(request):
 def cluster(live_postgres_url, redis_server, tmp_path_factory):
     logs = tmp_path_factory.mktemp("cluster")
     env = {"DATABASE_URL": live_postgres_url, "REDIS_URL": redis_server.url, "SECRET_KEY": "cluster-" + "k" * 32,
-           "RATELIMIT_ENABLED": "true", "REALTIME_SWEEP_SECONDS": "1"}
+           "RATELIMIT_ENABLED": "true", "REALTIME_SWEEP_SECONDS": "1",
+           "CACHE_ENABLED": "true"}  # whatever the run says: the processes' kept pages are under test
     first = LiveServer(env, production=True, log_path=logs / "first.log")
     second = LiveServer(env, production=True, log_path=logs / "second.log")
     first.command("db", "upgrade")
