@@ -260,7 +260,7 @@ def test_a_failing_build_leaves_nothing_and_fails_after_its_attempts(app, people
     assert member.get(f"/api/v1/me/exports/{export_id}").json["status"] == "pending"  # to be tried again
     assert list(exports_dir.iterdir()) == []
     with app.app_context():
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="the disk is full"):
             exports.build_export(export_id)
         with pytest.raises(GiveUp):
             exports.build_export(export_id)
