@@ -102,6 +102,9 @@ def _ids(app):
         # A file is named by its key; the name after it is only for the browser's download.
         pools["key"] = list(db.session.scalars(select(Upload.key)))
         pools["name"] = ["file"]
+        # The world makes no export (the walk reads every answer as text, and a download is a zip), so
+        # export_id is only asked as a missing id; test_exports.py's
+        # test_only_its_member_sees_or_downloads_an_export walks a real one as each role.
         pools["webhook_id"] = list(db.session.scalars(select(Webhook.id)))
         pools["delivery_id"] = list(db.session.scalars(select(WebhookDelivery.id)))
     return pools
