@@ -94,6 +94,12 @@ def test_an_export_holds_what_the_member_wrote_and_nothing_private_of_others(app
                        {"user_id": people.outsider.id, "message": "OWN-meeting: coffee?"}).status_code == 201
     answer = outsider.post(f"/api/v1/threads/{thread['id']}/posts", {"body": "Otto's public answer"}).json
     assert member.put(f"/api/v1/posts/{answer['id']}/reactions/tada").status_code == 200
+    assert member.post(f"/api/v1/posts/{answer['id']}/flags", {"reason": "spam"}).status_code == 201
+    # Otto accepts each scan first: until he does, his card is not the member's to export.
+    assert outsider.patch(f"/api/v1/events/{event.id}/badge", {"contact_exchange": "ask"}).status_code == 200
+    badge = outsider.get(f"/api/v1/events/{event.id}/badge").json
+    scanned = member.post(f"/api/v1/events/{event.id}/contacts", {"badge_code": badge["code"], "note": "OWN-note"})
+    assert scanned.status_code == 201 and scanned.json["status"] == "pending"
     # Others' private things: the canaries.
     admin.post(f"/api/v1/events/{event.id}/checkin", {"code": code})
     assert admin.post(f"/api/v1/events/{event.id}/meetings",
@@ -132,6 +138,9 @@ def test_an_export_holds_what_the_member_wrote_and_nothing_private_of_others(app
     assert [n["kind"] for n in json.loads(files["notifications.json"])] == ["reply"]
     assert {m["recipient"]["id"] for m in json.loads(files["meetings.json"])} == {people.outsider.id}
     assert [s["device_name"] for s in json.loads(files["sessions.json"])] == ["test phone"]
+    assert [f["post_id"] for f in json.loads(files["flags.json"])] == [answer["id"]]
+    [contact] = json.loads(files["contacts.json"])
+    assert contact["status"] == "pending" and contact["contact"] is None and contact["note"] == "OWN-note"
     # Staff keep what their role lets them read.
     staff_text = _everything(_download(moderator, _export(moderator)))
     assert "CANARY-staff body" in staff_text
@@ -166,12 +175,16 @@ def test_one_export_at_a_time(app, make, people, api_as, login_as):
     make(pending)
     member = api_as(people.member)
     assert_error(member.post("/api/v1/me/exports"), 409, "export_pending")
-    page = login_as(people.member).get("/settings/data").get_data(as_text=True)
+    browser = login_as(people.member)
+    refused = browser.post("/settings/data/export")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/settings/data#export")
+    page = browser.get("/settings/data").get_data(as_text=True)
+    assert "still being prepared" in page  # the refusal's flash
     assert "being prepared" in page and "Prepare my export" not in page
     assert api_as(people.outsider).post("/api/v1/me/exports").status_code == 202  # others are not held up
     with app.app_context():
-        assert db.session.scalar(select(DataExport.id).where(DataExport.user_id == people.member.id,
-                                                             DataExport.status == ExportStatus.PENDING))
+        assert db.session.scalars(select(DataExport.status).where(DataExport.user_id == people.member.id)).all() \
+            == [ExportStatus.PENDING]
         db.session.execute(update(DataExport).values(status=ExportStatus.FAILED))
         db.session.commit()
     assert member.post("/api/v1/me/exports").status_code == 202
