@@ -1,4 +1,6 @@
 """Start the real app as its own process on 127.0.0.1, as an operator would."""
+import http.client
+import json
 import os
 import shutil
 import socket
@@ -70,6 +72,22 @@ class LiveServer:
     def stop(self) -> None:
         if self.process:
             stop_process(self.process)
+
+
+def json_request(server, source_ip: str, method: str, path: str, body=None, token: str | None = None,
+                 headers: dict[str, str] | None = None, context=None, timeout: float = 10):
+    """One JSON request to a live `server` from the loopback address `source_ip`, over HTTPS when
+    an ssl `context` is given: (status, headers, payload)."""
+    connect = dict(timeout=timeout, source_address=(source_ip, 0))
+    connection = (http.client.HTTPSConnection("127.0.0.1", server.port, context=context, **connect) if context
+                  else http.client.HTTPConnection("127.0.0.1", server.port, **connect))
+    sent = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}),
+            **(headers or {})}
+    connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=sent)
+    response = connection.getresponse()
+    answer = response.status, response.headers, json.loads(response.read() or b"null")
+    connection.close()
+    return answer
 
 
 def demo_server(directory: Path, **env: str) -> LiveServer:

@@ -1,8 +1,6 @@
 """Behind the nginx of `deploy/`, with the shipped production settings (gunicorn.conf.py, two
 processes sharing PostgreSQL and Redis): rate limits count per real client address, and no
 client can pick its own. Every address here is a loopback one (all of 127.0.0.0/8 is local)."""
-import http.client
-import json
 import shutil
 import ssl
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +11,7 @@ import pytest
 from community.demo import DEMO_PASSWORD
 
 from .conftest import fresh_postgres_database, require_service
-from .live_server import LiveServer, NginxServer
+from .live_server import LiveServer, NginxServer, json_request
 
 PEOPLE = {"127.0.0.2": "alice@acme.test", "127.0.0.3": "bob@globex.test", "127.0.0.4": "carla@initech.test"}
 ATTACKER = "127.0.0.9"
@@ -42,14 +40,10 @@ def _login(site, source_address, email, password, forwarded_for=None):
     """An API sign-in over HTTPS through nginx, sent from `source_address`."""
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the test's own certificate
-    connection = http.client.HTTPSConnection("127.0.0.1", site.port, timeout=30, context=context,
-                                             source_address=(source_address, 0))
-    headers = {"Content-Type": "application/json", **({"X-Forwarded-For": forwarded_for} if forwarded_for else {})}
-    connection.request("POST", "/api/v1/auth/login", json.dumps({"email": email, "password": password}), headers)
-    response = connection.getresponse()
-    answer = response.status, response.getheader("Retry-After"), json.loads(response.read())
-    connection.close()
-    return answer
+    status, headers, payload = json_request(site, source_address, "POST", "/api/v1/auth/login",
+                                            {"email": email, "password": password}, context=context, timeout=30,
+                                            headers={"X-Forwarded-For": forwarded_for} if forwarded_for else None)
+    return status, headers.get("Retry-After"), payload
 
 
 def test_three_people_sign_in_at_once_while_a_flood_from_a_fourth_address_is_refused_alone(site):

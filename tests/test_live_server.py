@@ -1,7 +1,6 @@
 """The product as a new user meets it: a real server process on the embedded database,
 migrated and seeded by the operator commands, used over HTTP with cookies and forms."""
 import http.client
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import CookieJar
@@ -14,7 +13,7 @@ import requests
 
 from community.demo import DEMO_PASSWORD
 
-from .live_server import LiveServer
+from .live_server import LiveServer, json_request
 
 
 class _NoRedirect(HTTPRedirectHandler):
@@ -143,13 +142,7 @@ def test_without_a_trusted_proxy_a_client_cannot_pick_its_own_address(server):
 
 
 def _api_login_from(server, source_ip, email, password):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(source_ip, 0))
-    connection.request("POST", "/api/v1/auth/login", json.dumps({"email": email, "password": password}),
-                       {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    answer = response.status, response.headers, response.read().decode()
-    connection.close()
-    return answer
+    return json_request(server, source_ip, "POST", "/api/v1/auth/login", {"email": email, "password": password})
 
 
 def test_one_account_has_ten_wrong_guesses_a_minute_across_the_web_and_the_api(server):
@@ -168,15 +161,8 @@ def test_one_account_has_ten_wrong_guesses_a_minute_across_the_web_and_the_api(s
 
 
 def _api_from(server, source_ip, method, path, body=None, token=None):
-    """One JSON request from a given loopback address."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(source_ip, 0))
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-    response = connection.getresponse()
-    status, payload = response.status, json.loads(response.read() or b"null")
-    connection.close()
+    """One JSON request from a given loopback address: (status, payload)."""
+    status, _, payload = json_request(server, source_ip, method, path, body, token)
     return status, payload
 
 
