@@ -1,4 +1,6 @@
-"""What many test modules need: bursts of simultaneous actions and recorders of domain events."""
+"""What many test modules need: bursts of simultaneous actions, recorders of domain events and
+hostile inputs."""
+import base64
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from threading import Barrier
@@ -44,3 +46,13 @@ def announced(*signals):
     finally:
         for signal, receive in zip(signals, receivers, strict=True):
             signal.disconnect(receive)
+
+
+def deep_json(depth: int) -> str:
+    """A JSON document nested `depth` arrays deep: deeper than any parser should be made to go."""
+    return "[" * depth + "]" * depth
+
+
+def cursor_of(text: str) -> str:
+    """`text` as an opaque list cursor, encoded the way the API encodes its own (URL-safe base64, unpadded)."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")

@@ -1,5 +1,4 @@
 """Hostile text at every web form and renderer: never a 500, never executable markup in the page."""
-import base64
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +15,7 @@ from community.web import safe_next_url
 
 from .conftest import assert_error
 from .factories import make_category, make_thread
+from .helpers import cursor_of, deep_json
 from .html_safety import executable_markup
 
 PIECES = ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "[x](javascript:alert(1))",
@@ -62,28 +62,24 @@ def test_forms_answer_hostile_text_without_a_500_or_live_markup(people, forum, l
 
 # What the scanners and hand probes of issue 17 sent, each a clean 4xx in the API's envelope.
 
-def _deep(depth: int) -> str:
-    return "[" * depth + "]" * depth
-
-
 @pytest.mark.parametrize("depth", [40, 400, 100_000])
 def test_json_nested_too_deep_is_malformed_before_any_sign_in_check(api, people, depth):
-    anonymous = api.client.post("/api/v1/auth/login", data=_deep(depth), content_type="application/json")
+    anonymous = api.client.post("/api/v1/auth/login", data=deep_json(depth), content_type="application/json")
     assert_error(anonymous, 400, "malformed_request")
     # A route that needs a token: the body is not even read before the missing token is.
-    assert_error(api.client.post("/api/v1/threads", data=_deep(depth), content_type="application/json"), 401)
+    assert_error(api.client.post("/api/v1/threads", data=deep_json(depth), content_type="application/json"), 401)
 
 
 def test_json_within_the_depth_limit_is_read(api, people):
     """The limit is a depth, not a refusal of nesting: a body 30 levels deep is parsed (and then
     refused by its schema for what it is, 422)."""
-    body = '{"email": ' + _deep(30) + ', "password": "x"}'
+    body = '{"email": ' + deep_json(30) + ', "password": "x"}'
     assert_error(api.client.post("/api/v1/auth/login", data=body, content_type="application/json"), 422)
 
 
 def test_a_cursor_that_decodes_to_deeply_nested_json_is_invalid(api_as, people, forum):
     category_id, _ = forum
-    cursor = base64.urlsafe_b64encode(_deep(5000).encode()).decode().rstrip("=")
+    cursor = cursor_of(deep_json(5000))
     member = api_as(people.member)
     error = assert_error(member.get("/api/v1/threads", query_string={"category_id": category_id, "cursor": cursor}),
                          422, "validation_failed")
