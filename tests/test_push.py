@@ -131,6 +131,16 @@ def test_a_mention_reaches_the_browser_encrypted_and_signed(app, people, general
     }
 
 
+def test_a_push_excerpt_reads_as_plain_text_not_markdown(app, people, general, make, api_as, push_service):
+    thread = make(make_thread, people.member, general, title="Quarter plans")
+    otto = api_as(people.outsider)
+    browser = subscribe(otto, push_service)
+    body = f"@{people.outsider.handle} the **Q3** plan\n\n```\nrollout --all\n```"
+    post(api_as(people.member), thread.id, body)
+    [request] = push_service.received
+    assert browser.decrypt(request.body)["body"] == f"@{people.outsider.handle} the Q3 plan rollout --all"
+
+
 def test_ten_replies_make_one_push_that_says_ten(app, people, general, make, api_as, push_service):
     thread = make(make_thread, people.member, general, title="Busy thread")
     otto, mia = api_as(people.outsider), api_as(people.member)
