@@ -103,6 +103,48 @@ def test_a_refused_staff_form_keeps_what_was_typed(app, people, make, login_as):
     assert 'value="not a date"' in page  # what was typed, to correct
 
 
+TOO_LONG_REASON = "r" * (services.MAX_REASON + 1)
+TOO_LONG_TITLE = "t" * (threads.MAX_TITLE_LENGTH + 1)
+# Each staff form refused in place: (its action, what is sent, the value typed that must come back,
+# the page it is on, its anchor, the message's markup), given the reply and its flag's id.
+REFUSED_IN_PLACE = {
+    "hide": lambda reply, flag_id: (
+        f"/p/{reply.id}/hide", {"reason": TOO_LONG_REASON}, TOO_LONG_REASON, f"/t/{reply.thread_id}",
+        f"post-{reply.id}", f'id="hide-error-{reply.id}"'),
+    "resolve": lambda reply, flag_id: (
+        f"/moderation/flags/{flag_id}/resolve", {"action": "hide", "reason": TOO_LONG_REASON}, TOO_LONG_REASON,
+        "/moderation", f"resolve-{flag_id}", 'class="field-error form-failure" role="alert"'),
+    "rename": lambda reply, flag_id: (
+        f"/t/{reply.thread_id}/update", {"title": TOO_LONG_TITLE}, TOO_LONG_TITLE, f"/t/{reply.thread_id}",
+        "rename-thread", 'id="rename-error"'),
+}
+
+
+@pytest.mark.parametrize("form", REFUSED_IN_PLACE.values(), ids=REFUSED_IN_PLACE)
+def test_a_refused_staff_form_comes_back_in_place_with_what_was_typed(app, people, reply, make, login_as, form):
+    flag_id = make(lambda: make_flag(db.session.get(Post, reply.id), people.member).id)
+    action, sent, typed, page, anchor, marker = form(reply, flag_id)
+    staff = login_as(people.moderator)
+    refused = staff.post(action, {**sent, "form_anchor": anchor}, headers={"Referer": f"http://localhost{page}"})
+    assert refused.status_code == 303 and refused.headers["Location"] == f"{page}#{anchor}"
+    shown = staff.get(page).get_data(as_text=True)
+    assert marker in shown and f'value="{typed}"' in shown
+
+
+def test_a_refused_form_keeps_no_password_and_nothing_too_long(app, people, reply, login_as):
+    staff = login_as(people.moderator)
+    thread_page = f"http://localhost/t/{reply.thread_id}"
+    too_long = "r" * 2001  # over what the session carries back (web.MAX_KEPT_INPUT)
+    staff.post(f"/p/{reply.id}/hide", {"reason": too_long, "form_anchor": f"post-{reply.id}"},
+               headers={"Referer": thread_page})
+    with staff.client.session_transaction() as session:
+        assert session["roundtable.failed_form"]["kept"] == {}
+    staff.post(f"/p/{reply.id}/hide", {"reason": TOO_LONG_REASON, "password": "secret", "form_anchor": "x"},
+               headers={"Referer": thread_page})
+    with staff.client.session_transaction() as session:
+        assert session["roundtable.failed_form"]["kept"] == {"reason": TOO_LONG_REASON, "form_anchor": "x"}
+
+
 def test_enough_flags_hide_a_post_until_reviewed(app, people, reply, make, api_as):
     flaggers = _flaggers(make, 3)
     for i, flagger in enumerate(flaggers):
