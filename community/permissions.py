@@ -8,7 +8,7 @@ as SQL clauses, so lists and searches filter exactly as the single-object checks
 
 A rule whose refusal has a reason worth telling is written once as `refusal_to_*`, answering
 None (allowed) or the domain error to raise: its `can_*` flag is "no refusal", and services raise
-it through `ensure_can_*`, so the flag clients see and the answer they get cannot disagree.
+it with `ensure(refusal_to_*(...))`, so the flag clients see and the answer they get cannot disagree.
 
 Every staff check about content asks one question: is this actor staff *for this category*
 (`is_category_staff`)? Moderators and admins are staff everywhere; a category moderator only
@@ -203,10 +203,6 @@ def can_reply(actor: Actor | None, thread: Thread) -> bool:
     return refusal_to_reply(actor, thread) is None
 
 
-def ensure_can_reply(actor: Actor | None, thread: Thread) -> None:
-    ensure(refusal_to_reply(actor, thread))
-
-
 def can_edit_thread_title(actor: Actor | None, thread: Thread) -> bool:
     if not can_read_thread(actor, thread):
         return False
@@ -237,10 +233,6 @@ def can_move_thread_to(actor: Actor | None, thread: Thread, category: Category) 
     return refusal_to_move_thread(actor, thread, category) is None
 
 
-def ensure_can_move_thread_to(actor: Actor | None, thread: Thread, category: Category) -> None:
-    ensure(refusal_to_move_thread(actor, thread, category))
-
-
 def refusal_to_delete_thread(actor: Actor | None, thread: Thread) -> DomainError | None:
     if not can_moderate_thread(actor, thread):
         return Forbidden("Only staff delete threads.")
@@ -253,10 +245,6 @@ def can_delete_thread(actor: Actor | None, thread: Thread) -> bool:
     return refusal_to_delete_thread(actor, thread) is None
 
 
-def ensure_can_delete_thread(actor: Actor | None, thread: Thread) -> None:
-    ensure(refusal_to_delete_thread(actor, thread))
-
-
 def refusal_to_restore_thread(actor: Actor | None, thread: Thread) -> DomainError | None:
     if not can_moderate_thread(actor, thread):
         return Forbidden("Only staff restore threads.")
@@ -267,10 +255,6 @@ def refusal_to_restore_thread(actor: Actor | None, thread: Thread) -> DomainErro
 
 def can_restore_thread(actor: Actor | None, thread: Thread) -> bool:
     return refusal_to_restore_thread(actor, thread) is None
-
-
-def ensure_can_restore_thread(actor: Actor | None, thread: Thread) -> None:
-    ensure(refusal_to_restore_thread(actor, thread))
 
 
 # Posts
@@ -328,10 +312,6 @@ def can_delete_post(actor: Actor | None, post: Post) -> bool:
     return refusal_to_delete_post(actor, post) is None
 
 
-def ensure_can_delete_post(actor: Actor | None, post: Post) -> None:
-    ensure(refusal_to_delete_post(actor, post))
-
-
 def can_react(actor: User | None, post: Post) -> bool:
     """Members react to others' live posts they can read, in threads that are not deleted."""
     return (can_read_post_body(actor, post) and can_participate(actor) and post.deleted_at is None
@@ -357,10 +337,6 @@ def refusal_to_mark_solution(actor: Actor | None, thread: Thread, post: Post | N
 
 def can_mark_solution(actor: Actor | None, thread: Thread, post: Post | None = None) -> bool:
     return refusal_to_mark_solution(actor, thread, post) is None
-
-
-def ensure_can_mark_solution(actor: Actor | None, thread: Thread, post: Post | None = None) -> None:
-    ensure(refusal_to_mark_solution(actor, thread, post))
 
 
 # Ideas: each one lives in its discussion thread, so it is exactly as readable as that thread.
@@ -398,10 +374,6 @@ def can_vote(actor: Actor | None, idea: Idea) -> bool:
     return refusal_to_vote(actor, idea) is None
 
 
-def ensure_can_vote(actor: Actor | None, idea: Idea) -> None:
-    ensure(refusal_to_vote(actor, idea))
-
-
 def can_comment_on_idea(actor: Actor | None, idea: Idea) -> bool:
     return can_reply(actor, idea.thread)
 
@@ -425,10 +397,6 @@ def can_change_idea_status(actor: Actor | None, idea: Idea) -> bool:
     return refusal_to_change_idea_status(actor, idea) is None
 
 
-def ensure_can_change_idea_status(actor: Actor | None, idea: Idea) -> None:
-    ensure(refusal_to_change_idea_status(actor, idea))
-
-
 def refusal_to_merge_idea(actor: Actor | None, idea: Idea) -> DomainError | None:
     """The one merge rule, for the service and the `can_merge` flag alike: staff of the ideas
     board (category moderators of it included) merge an idea that is not merged already."""
@@ -440,10 +408,6 @@ def refusal_to_merge_idea(actor: Actor | None, idea: Idea) -> DomainError | None
 
 def can_merge_idea(actor: Actor | None, idea: Idea) -> bool:
     return refusal_to_merge_idea(actor, idea) is None
-
-
-def ensure_can_merge_idea(actor: Actor | None, idea: Idea) -> None:
-    ensure(refusal_to_merge_idea(actor, idea))
 
 
 def refusal_to_unmerge_idea(actor: Actor | None, idea: Idea) -> DomainError | None:
@@ -462,10 +426,6 @@ def refusal_to_unmerge_idea(actor: Actor | None, idea: Idea) -> DomainError | No
 
 def can_unmerge_idea(actor: Actor | None, idea: Idea) -> bool:
     return refusal_to_unmerge_idea(actor, idea) is None
-
-
-def ensure_can_unmerge_idea(actor: Actor | None, idea: Idea) -> None:
-    ensure(refusal_to_unmerge_idea(actor, idea))
 
 
 def can_see_idea_organizations(actor: Actor | None) -> bool:
@@ -520,10 +480,6 @@ def can_hide_post(actor: Actor | None, post: Post) -> bool:
     return refusal_to_hide_post(actor, post) is None
 
 
-def ensure_can_hide_post(actor: Actor | None, post: Post) -> None:
-    ensure(refusal_to_hide_post(actor, post))
-
-
 def refusal_to_unhide_post(actor: Actor | None, post: Post) -> DomainError | None:
     if not can_moderate_post(actor, post):
         return Forbidden("Only staff of this category hide and unhide posts.")
@@ -534,10 +490,6 @@ def refusal_to_unhide_post(actor: Actor | None, post: Post) -> DomainError | Non
 
 def can_unhide_post(actor: Actor | None, post: Post) -> bool:
     return refusal_to_unhide_post(actor, post) is None
-
-
-def ensure_can_unhide_post(actor: Actor | None, post: Post) -> None:
-    ensure(refusal_to_unhide_post(actor, post))
 
 
 def already_flagged() -> Conflict:

@@ -38,12 +38,12 @@ def do_merge(actor: User, idea_id: int, into_id) -> Idea:
     keeps one vote), its discussion shows with the target's, it closes and points to the
     target, and its voters are told where their vote went. Returns the merged idea."""
     source = services.readable_idea(actor, idea_id)
-    permissions.ensure_can_merge_idea(actor, source)
+    permissions.ensure(permissions.refusal_to_merge_idea(actor, source))
     target = services.readable_idea(actor, check_idea_id(into_id))
     if target.id == source.id:
         raise ValidationFailed({"into_id": "An idea cannot be merged into itself."})
     _lock_with_voters(source, target)
-    permissions.ensure_can_merge_idea(actor, source)  # again, as the locks found it
+    permissions.ensure(permissions.refusal_to_merge_idea(actor, source))  # again, as the locks found it
     if target.status == IdeaStatus.MERGED:
         raise Conflict("That idea is itself merged into another: merge into that one.", code="idea_merged")
     voters = list(db.session.scalars(
@@ -84,10 +84,10 @@ def do_unmerge(actor: User, idea_id: int) -> Idea:
     """Undo the merge of this idea: the votes it moved go back, and both ideas are as they were
     (status, thread, counts). Returns the restored idea."""
     source = services.readable_idea(actor, idea_id)
-    permissions.ensure_can_unmerge_idea(actor, source)
+    permissions.ensure(permissions.refusal_to_unmerge_idea(actor, source))
     target = db.session.get(Idea, source.merged_into_id)
     _lock_with_voters(source, target)
-    permissions.ensure_can_unmerge_idea(actor, source)  # again, as the locks found it (and its target)
+    permissions.ensure(permissions.refusal_to_unmerge_idea(actor, source))  # again, as locked (with its target)
     merge = db.session.scalar(
         select(IdeaMerge).where(IdeaMerge.source_id == source.id, IdeaMerge.unmerged_at.is_(None))
         .order_by(IdeaMerge.id.desc()).limit(1)

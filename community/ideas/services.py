@@ -542,7 +542,7 @@ def do_vote(actor: User, idea_id: int, voted: bool, importance: str | None = Non
     idea = readable_idea(actor, idea_id)
     check_not_silenced(actor)
     importance = check_importance(importance)
-    permissions.ensure_can_vote(actor, idea)
+    permissions.ensure(permissions.refusal_to_vote(actor, idea))
     state, _ = _set_vote(actor, idea, voted, importance)
     events.commit()
     return state
@@ -626,7 +626,7 @@ def do_change_status(actor: User, idea_id: int, status: str | None, note: str | 
     """Set an idea's status with an official answer; voters and followers are notified."""
     idea = readable_idea(actor, idea_id)
     lock_ideas(idea)
-    permissions.ensure_can_change_idea_status(actor, idea)
+    permissions.ensure(permissions.refusal_to_change_idea_status(actor, idea))
     values = check_fields(status=(check_answer_status, status), note=(check_note, note))
     if (values["status"], values["note"]) != (idea.status, idea.answer_note):
         audit.record(actor, "idea.status" if values["status"] != idea.status else "idea.answer", "idea", idea.id,

@@ -93,7 +93,7 @@ def _resolve_open_flags(actor: User, post: Post, resolution: str) -> int:
 
 def do_hide_post(actor: User, post_id: int, reason: str | None) -> Post:
     post = threads.access_post(actor, post_id)
-    permissions.ensure_can_hide_post(actor, post)
+    permissions.ensure(permissions.refusal_to_hide_post(actor, post))
     _hide(actor, post, check_reason(reason))
     events.commit()
     return post
@@ -102,7 +102,7 @@ def do_hide_post(actor: User, post_id: int, reason: str | None) -> Post:
 def do_unhide_post(actor: User, post_id: int) -> Post:
     """Show a hidden post again. Its open flags count as reviewed: they are dismissed."""
     post = threads.access_post(actor, post_id)
-    permissions.ensure_can_unhide_post(actor, post)
+    permissions.ensure(permissions.refusal_to_unhide_post(actor, post))
     audit.record(actor, "post.unhide", "post", post.id, category_id=post.thread.category_id,
                  before={"hidden_reason": post.hidden_reason})
     post.hidden_at, post.hidden_by_id, post.hidden_reason, post.moderated_at = None, None, "", utcnow()
@@ -226,7 +226,7 @@ def do_resolve_flag(actor: User, flag_id: int, action: str | None, reason: str |
     post = flag.post
     if values["action"] == Resolution.HIDE:
         if post.hidden_at is None:
-            permissions.ensure_can_hide_post(actor, post)
+            permissions.ensure(permissions.refusal_to_hide_post(actor, post))
             _hide(actor, post, values["reason"] or "Hidden after staff reviewed flags.")
         else:
             post.hidden_by_id = actor.id  # hidden by flags, now confirmed by staff

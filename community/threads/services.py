@@ -231,7 +231,7 @@ def add_thread(author: User, category: Category, title: str, body: str) -> tuple
 def do_reply(actor: User, thread_id: int, body: str | None) -> Post:
     thread = access_thread(actor, thread_id)
     check_not_silenced(actor)
-    permissions.ensure_can_reply(actor, thread)
+    permissions.ensure(permissions.refusal_to_reply(actor, thread))
     body = check_body(body)
     now = utcnow()
     body_html, mentioned = render_post(body)
@@ -349,7 +349,7 @@ def do_create_category(actor: Actor, name: str | None, description: str | None =
 def do_delete_post(actor: User, post_id: int) -> Post:
     """Soft-delete a reply. The first post carries its thread and goes only with it."""
     post = access_post(actor, post_id)
-    permissions.ensure_can_delete_post(actor, post)
+    permissions.ensure(permissions.refusal_to_delete_post(actor, post))
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
     if post.thread.solution_post_id == post.id:
@@ -383,7 +383,7 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
         values["title"] = check_title(changes["title"])
     if "category_id" in changes:
         category = access_category(actor, changes["category_id"])
-        permissions.ensure_can_move_thread_to(actor, thread, category)
+        permissions.ensure(permissions.refusal_to_move_thread(actor, thread, category))
         values["category_id"] = category.id
     for flag in THREAD_SWITCHES:
         if flag in changes:
@@ -414,7 +414,7 @@ def do_update_thread(actor: User, thread_id: int, changes: dict) -> Thread:
 def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Thread:
     """Soft-delete a thread: members lose it everywhere; its staff can restore it."""
     thread = access_thread(actor, thread_id)
-    permissions.ensure_can_delete_thread(actor, thread)
+    permissions.ensure(permissions.refusal_to_delete_thread(actor, thread))
     thread.deleted_at = utcnow()
     thread.deleted_by_id = actor.id
     reason = (reason or "").strip()
@@ -429,7 +429,7 @@ def do_delete_thread(actor: User, thread_id: int, reason: str | None = "") -> Th
 
 def do_restore_thread(actor: User, thread_id: int) -> Thread:
     thread = access_thread(actor, thread_id)
-    permissions.ensure_can_restore_thread(actor, thread)
+    permissions.ensure(permissions.refusal_to_restore_thread(actor, thread))
     thread.deleted_at = None
     thread.deleted_by_id = None
     audit.record(actor, "thread.restore", "thread", thread.id, category_id=thread.category_id)
@@ -441,13 +441,13 @@ def do_restore_thread(actor: User, thread_id: int) -> Thread:
 def do_set_solution(actor: User, thread_id: int, post_id: int | None) -> Thread:
     """Mark a reply as the solution of a support question (None: unmark), telling its author."""
     thread = access_thread(actor, thread_id)
-    permissions.ensure_can_mark_solution(actor, thread)
+    permissions.ensure(permissions.refusal_to_mark_solution(actor, thread))
     post = None
     if post_id is not None:
         post = access_post(actor, post_id)
         if post.thread_id != thread.id:
             raise NotFound("No such post in this thread.")
-        permissions.ensure_can_mark_solution(actor, thread, post)
+        permissions.ensure(permissions.refusal_to_mark_solution(actor, thread, post))
     if thread.solution_post_id == (post.id if post else None):
         return thread
     thread.solution_post_id = post.id if post else None
