@@ -384,13 +384,18 @@ def _refusal_to_act_as_idea_staff(actor: Actor | None, idea: Idea, what: str) ->
     return None
 
 
-def refusal_to_change_idea_status(actor: Actor | None, idea: Idea) -> DomainError | None:
-    """Staff of the ideas board (category moderators of it included) answer; a merged idea keeps
-    its status until it is unmerged."""
-    refusal = _refusal_to_act_as_idea_staff(actor, idea, "answer ideas and set their status")
+def _refusal_to_act_on_unmerged_idea(actor: Actor | None, idea: Idea, what: str) -> DomainError | None:
+    """Staff of the ideas board act on an idea that is not merged: a merged one waits until it is unmerged."""
+    refusal = _refusal_to_act_as_idea_staff(actor, idea, what)
     if refusal is None and idea.status == IdeaStatus.MERGED:
         return Conflict("This idea is merged into another: unmerge it first.", code="idea_merged")
     return refusal
+
+
+def refusal_to_change_idea_status(actor: Actor | None, idea: Idea) -> DomainError | None:
+    """Staff of the ideas board (category moderators of it included) answer; a merged idea keeps
+    its status until it is unmerged."""
+    return _refusal_to_act_on_unmerged_idea(actor, idea, "answer ideas and set their status")
 
 
 def can_change_idea_status(actor: Actor | None, idea: Idea) -> bool:
@@ -400,10 +405,7 @@ def can_change_idea_status(actor: Actor | None, idea: Idea) -> bool:
 def refusal_to_merge_idea(actor: Actor | None, idea: Idea) -> DomainError | None:
     """The one merge rule, for the service and the `can_merge` flag alike: staff of the ideas
     board (category moderators of it included) merge an idea that is not merged already."""
-    refusal = _refusal_to_act_as_idea_staff(actor, idea, "merge ideas")
-    if refusal is None and idea.status == IdeaStatus.MERGED:
-        return Conflict("This idea is merged into another: unmerge it first.", code="idea_merged")
-    return refusal
+    return _refusal_to_act_on_unmerged_idea(actor, idea, "merge ideas")
 
 
 def can_merge_idea(actor: Actor | None, idea: Idea) -> bool:
@@ -468,12 +470,17 @@ def can_moderate_post(actor: Actor | None, post: Post) -> bool:
     return can_read_post(actor, post) and is_category_staff(actor, post.thread.category_id)
 
 
-def refusal_to_hide_post(actor: Actor | None, post: Post) -> DomainError | None:
+def _refusal_to_act_as_post_staff(actor: Actor | None, post: Post) -> DomainError | None:
     if not can_moderate_post(actor, post):
         return Forbidden("Only staff of this category hide and unhide posts.")
-    if post.deleted_at is not None or post.hidden_at is not None:
-        return Conflict("This post is already hidden or deleted.", code="not_hideable")
     return None
+
+
+def refusal_to_hide_post(actor: Actor | None, post: Post) -> DomainError | None:
+    refusal = _refusal_to_act_as_post_staff(actor, post)
+    if refusal is None and (post.deleted_at is not None or post.hidden_at is not None):
+        return Conflict("This post is already hidden or deleted.", code="not_hideable")
+    return refusal
 
 
 def can_hide_post(actor: Actor | None, post: Post) -> bool:
@@ -481,11 +488,10 @@ def can_hide_post(actor: Actor | None, post: Post) -> bool:
 
 
 def refusal_to_unhide_post(actor: Actor | None, post: Post) -> DomainError | None:
-    if not can_moderate_post(actor, post):
-        return Forbidden("Only staff of this category hide and unhide posts.")
-    if post.hidden_at is None:
+    refusal = _refusal_to_act_as_post_staff(actor, post)
+    if refusal is None and post.hidden_at is None:
         return Conflict("This post is not hidden.", code="not_hidden")
-    return None
+    return refusal
 
 
 def can_unhide_post(actor: Actor | None, post: Post) -> bool:
