@@ -71,6 +71,23 @@ def can_participate(actor: Actor | None) -> bool:
     return is_member(actor) and not actor.is_silenced
 
 
+def _until(moment: datetime, reason: str) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") + (f": {reason}" if reason else "")
+
+
+def account_suspended(user: User) -> Forbidden:
+    """The refusal a suspended member gets: until when, and why."""
+    return Forbidden(f"Your account is suspended until {_until(user.suspended_until, user.suspension_reason)}",
+                     code="account_suspended")
+
+
+def account_silenced(user: User) -> Forbidden:
+    """The refusal a silenced member gets, from the service and on their disabled buttons alike:
+    until when, and why."""
+    return Forbidden("You can read but not post, vote or flag until "
+                     f"{_until(user.silenced_until, user.silence_reason)}", code="account_silenced")
+
+
 def moderated_category_ids(actor: Actor | None) -> frozenset[int]:
     """The categories a member moderates, as a set made once per transaction (a commit or
     rollback forgets it): a page of fifty posts asks it hundreds of times. Signing in loads the
@@ -366,7 +383,7 @@ def refusal_to_vote(actor: Actor | None, idea: Idea) -> DomainError | None:
     if not can_read_idea(actor, idea) or not is_member(actor):
         return Forbidden("You may not vote on this idea.")
     if actor.is_silenced:
-        return Forbidden("You can read but not vote while your account is silenced.", code="account_silenced")
+        return account_silenced(actor)
     return idea_closed_to_votes(idea)
 
 
@@ -506,6 +523,8 @@ def refusal_to_flag_post(actor: Actor | None, post: Post) -> DomainError | None:
     """Anyone who may post flags others' live posts, once. Whether the viewer flagged this one is
     known where its page was read for them (`moderation.services.attach_my_flags`); the flag's
     unique row decides in the end."""
+    if is_member(actor) and actor.is_silenced:
+        return account_silenced(actor)
     if not (can_read_post(actor, post) and can_participate(actor) and post.deleted_at is None
             and post.author_id != actor.id):
         return Forbidden("You cannot flag this post.")

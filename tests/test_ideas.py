@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from community import events
@@ -404,6 +405,19 @@ def test_the_vote_button_works_with_and_without_javascript(app, people, login_as
     forged = outsider.client.post(f"/ideas/{idea['id']}/vote", data={"vote": "1"})
     assert forged.status_code == 400
     assert load(app, idea["id"])["vote_count"] == 1
+
+
+def test_a_silenced_members_vote_button_says_what_the_vote_answers(app, people, login_as):
+    idea = post_idea(app, people.member)
+    with app.app_context():
+        outsider = db.session.get(User, people.outsider.id)
+        outsider.silenced_until, outsider.silence_reason = utcnow() + timedelta(days=3), "Heated replies"
+        db.session.commit()
+    with pytest.raises(Forbidden) as refused:
+        act(app, people.outsider, services.do_vote, idea["id"], True)
+    assert refused.value.code == "account_silenced" and "Heated replies" in refused.value.message
+    page = login_as(people.outsider).get(f"/ideas/{idea['id']}").get_data(as_text=True)
+    assert f'title="{escape(refused.value.message)}" disabled' in page
 
 
 def test_web_board_pages(app, people, login_as):

@@ -291,22 +291,16 @@ def authenticate(email: str | None, password: str | None) -> User:
     return user
 
 
-def _until(moment, reason: str) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") + (f": {reason}" if reason else "")
-
-
 def check_not_suspended(user: User) -> None:
     """A suspended member is told why and until when, at sign-in and on every API request."""
     if user.is_suspended:
-        raise Forbidden(f"Your account is suspended until {_until(user.suspended_until, user.suspension_reason)}",
-                        code="account_suspended")
+        raise permissions.account_suspended(user)
 
 
 def check_not_silenced(user: User) -> None:
     """Silenced members read but do not post, vote or flag; they are told why and until when."""
     if user.is_silenced:
-        raise Forbidden("You can read but not post, vote or flag until "
-                        f"{_until(user.silenced_until, user.silence_reason)}", code="account_silenced")
+        raise permissions.account_silenced(user)
 
 
 def do_update_profile(actor: User, user_id: int, *, display_name, job_title, bio, interests) -> User:

@@ -540,9 +540,8 @@ def do_vote(actor: User, idea_id: int, voted: bool, importance: str | None = Non
     """Vote for an idea (`voted` True), optionally saying how important it is, or withdraw the vote
     (False). Idempotent: asking for the state that already holds changes and announces nothing."""
     idea = readable_idea(actor, idea_id)
-    check_not_silenced(actor)
-    importance = check_importance(importance)
     permissions.ensure(permissions.refusal_to_vote(actor, idea))
+    importance = check_importance(importance)
     state, _ = _set_vote(actor, idea, voted, importance)
     events.commit()
     return state

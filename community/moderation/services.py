@@ -118,7 +118,6 @@ def do_unhide_post(actor: User, post_id: int) -> Post:
 def do_flag_post(actor: User, post_id: int, reason: str | None, text: str | None = "") -> Flag:
     """Flag a post, once per member and post. Enough distinct flaggers hide it until reviewed."""
     post = threads.access_post(actor, post_id)
-    accounts.check_not_silenced(actor)
     permissions.ensure(permissions.refusal_to_flag_post(actor, post))
     values = check_fields(reason=(check_flag_reason, reason),
                           text=(lambda v: check_reason(v, required=False, name="text"), text))
