@@ -695,13 +695,14 @@ def shares_distance_clause():
     return and_(Checkin.location == LocationSharing.APPROXIMATE, Checkin.cell_x.is_not(None))
 
 
-def takes_requests_from(checkin: Checkin, actor: Actor | None) -> bool:
-    """Whether this (listed, present) attendee takes meeting requests from the actor, by their choice."""
-    if not is_member(actor) or actor.id == checkin.user_id or not is_listed(checkin):
-        return False
-    if checkin.who_may_ask == WhoMayAsk.ANYONE:
-        return True
-    return checkin.who_may_ask == WhoMayAsk.CUSTOMERS and not is_staff(actor)
+def refusal_to_take_requests(checkin: Checkin, actor: Actor | None) -> Forbidden | None:
+    """Why this (listed, present) attendee takes no meeting requests from the actor, by their
+    choice, or None if they take them."""
+    takes = is_member(actor) and actor.id != checkin.user_id and is_listed(checkin) and (
+        checkin.who_may_ask == WhoMayAsk.ANYONE
+        or checkin.who_may_ask == WhoMayAsk.CUSTOMERS and not is_staff(actor))
+    return None if takes else Forbidden("This attendee does not take meeting requests from you.",
+                                        code="meeting_requests_closed")
 
 
 def refusal_to_ask_to_meet(actor: Actor | None, checkin: Checkin, *, asker_present: bool) -> DomainError | None:
@@ -709,9 +710,7 @@ def refusal_to_ask_to_meet(actor: Actor | None, checkin: Checkin, *, asker_prese
     `presence.is_present` tells), and the attendee asked decides who may ask them."""
     if not asker_present:
         return Conflict("Check in to the event to ask people to meet.", code="not_checked_in")
-    if not takes_requests_from(checkin, actor):
-        return Forbidden("This attendee does not take meeting requests from you.", code="meeting_requests_closed")
-    return None
+    return refusal_to_take_requests(checkin, actor)
 
 
 def can_ask_to_meet(actor: Actor | None, checkin: Checkin, *, asker_present: bool) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select, update
 from .. import events, permissions
 from ..accounts.models import User
 from ..database import db, utcnow
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, check_fields
+from ..errors import Conflict, NotFound, ValidationFailed, check_fields
 from ..jobs import periodic
 from ..jobs.registry import crontab
 from ..notifications.services import notify
@@ -211,8 +211,7 @@ def list_free_slots(actor: User, event_id: int, user_id: int) -> list[Slot]:
     they published, free for both. Only for attendees who take requests from the actor."""
     event = access_event(actor, event_id)
     target = access_attendee(actor, event, user_id)
-    if not permissions.takes_requests_from(target, actor):
-        raise Forbidden("This attendee does not take meeting requests from you.", code="meeting_requests_closed")
+    permissions.ensure(permissions.refusal_to_take_requests(target, actor))
     return free_slots(event, actor, user_id, utcnow())
 
 
