@@ -627,19 +627,23 @@ def can_manage_events(actor: Actor | None) -> bool:
     return is_staff(actor)
 
 
+def _refusal_to_read_event(actor: Actor | None, event: Event) -> NotFound | None:
+    return None if can_read_event(actor, event) else NotFound("No such event.")
+
+
+def _event_over(event: Event, now: datetime) -> Conflict | None:
+    return Conflict("This event is over.", code="event_over") if now >= event.ends_at else None
+
+
 def event_not_on(event: Event, now: datetime) -> Conflict | None:
     """Why the event is not on at `now`, or None: presence and meetings happen only while it is."""
     if now < event.starts_at:
         return Conflict("Check-in opens when the event starts.", code="event_not_started")
-    if now >= event.ends_at:
-        return Conflict("This event is over.", code="event_over")
-    return None
+    return _event_over(event, now)
 
 
 def refusal_to_check_in(actor: Actor | None, event: Event, now: datetime) -> DomainError | None:
-    if not can_read_event(actor, event):
-        return NotFound("No such event.")
-    return event_not_on(event, now)
+    return _refusal_to_read_event(actor, event) or event_not_on(event, now)  # an error is never falsy
 
 
 def can_check_in(actor: Actor | None, event: Event, now: datetime) -> bool:
@@ -647,12 +651,8 @@ def can_check_in(actor: Actor | None, event: Event, now: datetime) -> bool:
 
 
 def refusal_to_register(actor: Actor | None, event: Event, now: datetime) -> DomainError | None:
-    """Why the actor may not register for the event, or None if they may."""
-    if not can_read_event(actor, event):
-        return NotFound("No such event.")
-    if event.ends_at <= now:
-        return Conflict("This event is over.", code="event_over")
-    return None
+    """Why the actor may not register for the event, or None if they may: until it is over."""
+    return _refusal_to_read_event(actor, event) or _event_over(event, now)
 
 
 def can_register(actor: Actor | None, event: Event, now: datetime) -> bool:
