@@ -25,7 +25,7 @@ from .actors import SYSTEM, Actor
 from .database import db
 from .errors import Conflict, DomainError, Forbidden, NotFound
 from .gatherings.models import Checkin, Event, LocationSharing, MeetingRequest, MeetingStatus, Visibility, WhoMayAsk
-from .ideas.models import Idea, IdeaStatus
+from .ideas.models import Idea, IdeaStatus, status_label
 from .moderation.models import CategoryModerator, Flag
 from .threads.models import Category, Post, Thread
 
@@ -374,7 +374,7 @@ def idea_closed_to_votes(idea: Idea) -> DomainError | None:
         return None
     if idea.status == IdeaStatus.MERGED:
         return Conflict("This idea was merged into another: vote there instead.", code="idea_closed")
-    return Conflict(f"This idea is {idea.status.replace('_', ' ')}: it takes no more votes.", code="idea_closed")
+    return Conflict(f"This idea is {status_label(idea.status).lower()}: it takes no more votes.", code="idea_closed")
 
 
 def refusal_to_vote(actor: Actor | None, idea: Idea) -> DomainError | None:

@@ -20,6 +20,17 @@ class IdeaStatus(StrEnum):
     MERGED = "merged"
 
 
+STATUS_LABELS = {
+    IdeaStatus.OPEN: "Open", IdeaStatus.UNDER_REVIEW: "Under review", IdeaStatus.PLANNED: "Planned",
+    IdeaStatus.IN_PROGRESS: "In progress", IdeaStatus.SHIPPED: "Shipped", IdeaStatus.DECLINED: "Declined",
+    IdeaStatus.MERGED: "Merged",
+}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
 # A closed idea takes no more votes.
 CLOSED_STATUSES = frozenset({IdeaStatus.SHIPPED, IdeaStatus.DECLINED, IdeaStatus.MERGED})
 # What staff set with an answer; `merged` comes only with a merge, and leaves only by unmerging.

@@ -29,12 +29,14 @@ from ..validation import check_text
 from .models import (
     ANSWER_STATUSES,
     IMPORTANCE_FACTORS,
+    STATUS_LABELS,
     Idea,
     IdeaOrganization,
     IdeaStatus,
     IdeaTag,
     IdeaVote,
     Importance,
+    status_label,
 )
 
 BOARD_PURPOSE = "ideas"
@@ -46,12 +48,6 @@ MAX_TAGS = 10
 MAX_NOTE_LENGTH = 10_000
 MAX_PROXY_REASON = 500
 ROADMAP_SIZE = 20
-
-STATUS_LABELS = {
-    IdeaStatus.OPEN: "Open", IdeaStatus.UNDER_REVIEW: "Under review", IdeaStatus.PLANNED: "Planned",
-    IdeaStatus.IN_PROGRESS: "In progress", IdeaStatus.SHIPPED: "Shipped", IdeaStatus.DECLINED: "Declined",
-    IdeaStatus.MERGED: "Merged",
-}
 
 # Trending: a vote adds a weight that doubles every half-life of its casting time. Comparing two
 # scores at any moment is then comparing sums in which every vote counts half as much per
@@ -92,10 +88,6 @@ def importance_label(importance: str) -> str:
 def vote_weight(cast_at: datetime) -> float:
     """What one vote cast at `cast_at` adds to its idea's trending score."""
     return 2.0 ** ((cast_at - TRENDING_EPOCH) / TRENDING_HALF_LIFE)
-
-
-def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
 
 
 # Checks

@@ -11,14 +11,14 @@ from ..threads import services as threads
 from ..threads.views import SUBSCRIPTION_FLASHES
 from ..web import safe_next_url, signed_in_user_key
 from . import merging, services
-from .models import ANSWER_STATUSES, IdeaStatus, Importance
+from .models import ANSWER_STATUSES, IdeaStatus, Importance, status_label
 
 bp = Blueprint("ideas", __name__)
 
 
 @bp.app_template_filter("idea_status")
 def _idea_status(status: str) -> str:
-    return services.status_label(status)
+    return status_label(status)
 
 
 @bp.app_template_filter("importance")
