@@ -180,8 +180,18 @@ def can_manage_categories(actor: Actor | None) -> bool:
     return is_admin(actor)
 
 
-def can_assign_category_moderators(actor: Actor | None) -> bool:
-    return is_admin(actor)
+def refusal_to_assign_category_moderator(actor: Actor | None, user: User | None = None) -> DomainError | None:
+    """Admins make members moderators of categories (`user`; None: whether the actor assigns and
+    removes category moderators at all); moderators and admins moderate every category already."""
+    if not is_admin(actor):
+        return Forbidden("Only admins assign category moderators.")
+    if user is not None and is_staff(user):
+        return Conflict("Moderators and admins already moderate every category.", code="already_staff")
+    return None
+
+
+def can_assign_category_moderator(actor: Actor | None, user: User) -> bool:
+    return refusal_to_assign_category_moderator(actor, user) is None
 
 
 def can_read_thread(actor: Actor | None, thread: Thread) -> bool:

@@ -315,16 +315,14 @@ def list_people(actor: User, *, search: str | None = None, restricted_only: bool
 
 
 def _access_assignment(actor: User, category_id: int, user_id: int):
-    if not permissions.can_assign_category_moderators(actor):
-        raise Forbidden("Only admins assign category moderators.")
+    permissions.ensure(permissions.refusal_to_assign_category_moderator(actor))
     return threads.access_category(actor, category_id), accounts.access_user(actor, user_id)
 
 
 def do_assign_category_moderator(actor: User, category_id: int, user_id: int) -> CategoryModerator:
     """Make a member moderator of one category; assigning twice changes nothing."""
     category, user = _access_assignment(actor, category_id, user_id)
-    if permissions.is_staff(user):
-        raise Conflict("Moderators and admins already moderate every category.", code="already_staff")
+    permissions.ensure(permissions.refusal_to_assign_category_moderator(actor, user))
     if insert_unless_exists(CategoryModerator, category_id=category.id, user_id=user.id) is not None:
         audit.record(actor, "category.add_moderator", "user", user.id, category_id=category.id,
                      after={"category_id": category.id})
