@@ -129,7 +129,7 @@ def list_comments(args, idea_id):
     """The discussion, oldest first: the idea's thread after its description, with the
     discussions of the ideas merged into it. Post comments to /threads/{thread_id}/posts."""
     page = services.list_comments(viewer(), idea_id, cursor=args.get("cursor"), limit=args.get("limit"))
-    moderation.attach_my_flags(viewer(), page.items)
+    moderation.attach_my_flags(viewer(), page.items)  # one lookup, where each item's shape would make its own
     return page
 
 

@@ -128,7 +128,9 @@ def flag_post(data, post_id):
 def flag_queue(args):
     """Flagged posts in the categories you moderate, oldest flag first, with their open flags."""
     page = services.list_flag_queue(viewer(), cursor=args.get("cursor"), limit=args.get("limit"))
-    reactions.attach(viewer(), [item.post for item in page.items])
+    posts = [item.post for item in page.items]
+    reactions.attach(viewer(), posts)
+    services.attach_my_flags(viewer(), posts)  # one lookup, where each item's shape would make its own
     return page
 
 

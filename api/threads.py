@@ -3,7 +3,6 @@ from marshmallow import Schema, fields, validate
 
 from community import rate_limits, shared_pages
 from community.extensions import limiter
-from community.moderation import services as moderation
 from community.notifications import subscriptions
 from community.shapes import (
     SUBSCRIPTION_LEVEL,
@@ -260,7 +259,7 @@ def reply(data, thread_id):
 @bp.get("/posts/<int:post_id>")
 @bp.response(200, PostSchema)
 def get_post(post_id):
-    return moderation.attach_my_flags(viewer(), [services.access_post(viewer(), post_id)])[0]
+    return services.access_post(viewer(), post_id)
 
 
 @bp.patch("/posts/<int:post_id>")

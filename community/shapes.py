@@ -11,12 +11,13 @@ which is what a push to a whole room must carry anyway.
 """
 from typing import TypedDict
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_dump
 from marshmallow.experimental.context import Context
 
 from . import permissions
 from .accounts.models import User
 from .ideas.models import IdeaStatus
+from .moderation import services as moderation
 from .threads import reactions
 from .threads.services import CATEGORY_KINDS
 
@@ -154,6 +155,15 @@ class PostSchema(Schema):
     can_hide = Can(permissions.can_hide_post)
     can_unhide = Can(permissions.can_unhide_post)
     can_view_history = Can(permissions.can_moderate_post)
+
+    @pre_dump(pass_collection=True)
+    def _look_up_the_viewers_flags(self, posts, many, **kwargs):
+        """`can_flag` refuses a post the viewer flagged already: look that up, in one query for
+        the whole dump, for the posts whose page has not (`moderation.attach_my_flags`)."""
+        if "can_flag" in self.dump_fields:
+            moderation.attach_my_flags(current_viewer(), [post for post in (posts if many else [posts])
+                                                          if not hasattr(post, "flagged_by_viewer")])
+        return posts
 
     def _body(self, post) -> str:
         return post.body if permissions.can_read_post_body(current_viewer(), post) else ""

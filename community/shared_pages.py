@@ -72,7 +72,7 @@ def _build(schema_class: type[Schema], viewer: User, load: Callable, author_of: 
     with viewing_as(member):
         page = load(member)
         schema, for_author = _schema(schema_class), _schema(schema_class, tuple(_viewer_fields(schema_class)))
-        rows = tuple(schema.dump(row) for row in page.items)
+        rows = tuple(schema.dump(page.items, many=True))  # many: the shapes' lookups are made once for the page
         as_author = []
         for row, dumped in zip(page.items, rows, strict=True):
             member.id = author_of(row)  # the same class, as the row's author

@@ -59,6 +59,24 @@ def test_a_member_flags_a_post_once(app, people, reply, api_as):
     assert _count(app, Flag) == 1
 
 
+def test_no_answer_offers_a_second_flag_to_who_flagged(people, reply, api_as):
+    """Staff may flag too: the moderator who flagged a post and then reads it in the queue,
+    edits, dismisses, hides or unhides it is not offered the flag that would be refused."""
+    moderator = api_as(people.moderator)
+    assert moderator.get(f"/api/v1/posts/{reply.id}").json["can_flag"] is True
+    assert moderator.post(f"/api/v1/posts/{reply.id}/flags", {"reason": "spam"}).status_code == 201
+    item = moderator.get("/api/v1/moderation/flags").json["items"][0]
+    answers = {
+        "queue": item["post"],
+        "edit": moderator.patch(f"/api/v1/posts/{reply.id}", {"body": "Cheap watches"}).json,
+        "dismiss": moderator.post(f"/api/v1/moderation/flags/{item['id']}/resolve", {"action": "dismiss"}).json["post"],
+        "hide": moderator.post(f"/api/v1/posts/{reply.id}/hide", {"reason": "Advertising"}).json,
+        "unhide": moderator.post(f"/api/v1/posts/{reply.id}/unhide").json,
+    }
+    assert {answer: post["can_flag"] for answer, post in answers.items()} == dict.fromkeys(answers, False)
+    assert_error(moderator.post(f"/api/v1/posts/{reply.id}/flags", {"reason": "spam"}), 409, "already_flagged")
+
+
 def test_flagging_announces_to_staff_after_commit(app, people, reply, login_as):
     with announced(events.flag_created) as heard:
         assert login_as(people.member).post(f"/p/{reply.id}/flag", {"reason": "spam"}).status_code == 302
