@@ -54,8 +54,9 @@ class JSONProvider(DefaultJSONProvider):
 
 def answered_by_flask() -> bool:
     """OPTIONS is answered by Flask itself (`Allow`) and, on the API, by the CORS preflight: it runs
-    no view and reads nothing, so it needs no sign-in (a browser's preflight never carries one)."""
-    return request.method == "OPTIONS"
+    no view and reads nothing, so it needs no sign-in (a browser's preflight never carries one).
+    Not on a route that answers OPTIONS with its own view: that view is guarded like any other."""
+    return request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False)
 
 
 def public(view):

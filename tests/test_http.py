@@ -39,6 +39,18 @@ def test_options_answers_every_route_with_its_methods(app, people, api_as):
             assert rule.methods <= allowed, (path, allowed)
 
 
+def test_a_route_with_its_own_options_view_is_guarded(database_url):
+    """Only Flask's own OPTIONS answer skips the sign-in: a view that answers OPTIONS itself runs
+    for members only, as any other view does."""
+    guarded_app = create_app(settings_for(database_url))
+    guarded_app.add_url_rule("/options-probe", "options_probe", lambda: "ran", methods=["OPTIONS"])
+    response = guarded_app.test_client().options("/options-probe")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    with guarded_app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def cors_app(database_url):
     cors_app = create_app(settings_for(database_url, CORS_ORIGINS=[APP_ORIGIN, "http://[::1]:3000"]))
