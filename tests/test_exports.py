@@ -160,6 +160,14 @@ def test_only_its_member_sees_or_downloads_an_export(app, people, api_as, login_
     assert mine.status_code == 200 and _read(mine).startswith(b"PK")
 
 
+def test_a_ready_export_whose_file_is_gone_is_not_found_with_what_to_do(app, people, api_as, login_as):
+    export = _export(api_as(people.member))
+    with app.app_context():
+        exports.path_of(db.session.get(DataExport, export["id"])).unlink()
+    answer = login_as(people.member).get(export["download_url"].removeprefix("http://localhost"))
+    assert answer.status_code == 404 and "Start a new one" in answer.get_data(as_text=True)
+
+
 def test_reading_an_export_costs_a_fixed_number_of_queries(app, people, api_as):
     member = api_as(people.member)
     export = _export(member)

@@ -93,7 +93,12 @@ def access_download(actor: User, export_id: int) -> tuple[DataExport, Path]:
                    "Start a new one under Settings → Your data.", code="export_expired")
     if export.status != ExportStatus.READY:
         raise NotFound("This export has no file to download.")
-    return export, path_of(export)
+    path = path_of(export)
+    if not path.is_file():
+        # EXPORTS_DIR not shared between the workers and the web servers, or emptied by hand.
+        log.warning("export %s is ready but its file %s is missing", export.id, path)
+        raise NotFound("This export's file is no longer here. Start a new one under Settings → Your data.")
+    return export, path
 
 
 def latest_export(actor: User) -> DataExport | None:
