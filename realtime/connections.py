@@ -50,11 +50,6 @@ def _authenticate(auth) -> Connection | None:
     return Connection(user_id, session.id)
 
 
-def _current_user() -> User | None:
-    connection = connections.get(request.sid)
-    return db.session.get(User, connection.user_id) if connection else None
-
-
 _sweeper_started = False
 
 
@@ -91,15 +86,18 @@ def _room_of(data):
 def on_subscribe(data=None):
     guard = current_app.extensions[REALTIME_EXTENSION]
     epoch = guard.epoch.current()  # before the check: a change during it moves the epoch past this
-    user, room = _current_user(), _room_of(data)
+    connection, room = connections.get(request.sid), _room_of(data)
+    user = db.session.get(User, connection.user_id) if connection else None
     error = "forbidden" if user is None else room_error(user, room)
     if error:
         return {"ok": False, "error": error}
     try:
         join_room(room)
-    except ValueError:  # the socket went away while its request was checked (seen under wapiti)
-        return {"ok": False, "error": "disconnected"}
-    connections[request.sid].rooms.add(room)
+    except (KeyError, ValueError):
+        # The socket went away while its request was checked (seen under wapiti): the manager no
+        # longer knows it. It is answered as a socket already gone is; nobody is left to hear it.
+        return {"ok": False, "error": "forbidden"}
+    connection.rooms.add(room)
     guard.joined(room, epoch)
     return {"ok": True}
 

@@ -50,6 +50,39 @@ def test_rooms_are_permission_checks(realtime_server, apps):
     assert alice.socket.call("unsubscribe", {"room": "thread:123456"}) == {"ok": False, "error": "not_found"}
 
 
+@pytest.mark.parametrize("others_connected", [0, 1], ids=["last_socket", "among_others"])
+def test_a_subscribe_racing_its_disconnect_answers_a_documented_error(app, people, monkeypatch, others_connected):
+    """The socket goes away while its subscribe is being checked (seen under wapiti): the answer is
+    one of the contract's, as for a socket already gone, never an exception. The manager refuses
+    the join differently when it was the last socket of the namespace and when others remain."""
+    from api.auth import issue_tokens
+    from community.database import db
+    from community.extensions import socketio as server
+    from realtime import connections as handlers
+
+    with app.test_request_context():
+        tokens = [issue_tokens(db.session.merge(people.member), "race")["access_token"]
+                  for _ in range(others_connected + 1)]
+        db.session.remove()
+    others = [server.test_client(app, auth={"token": token}) for token in tokens[1:]]
+    before = set(handlers.connections)
+    racing = server.test_client(app, auth={"token": tokens[0]})
+    (racing_sid,) = set(handlers.connections) - before
+    checked = handlers.room_error
+
+    def check_then_disconnect(user, room):
+        server.server.disconnect(racing_sid, namespace="/")
+        return checked(user, room)
+
+    monkeypatch.setattr(handlers, "room_error", check_then_disconnect)
+    assert racing.emit("subscribe", {"room": "ideas"}, callback=True) == {"ok": False, "error": "forbidden"}
+    assert racing_sid not in handlers.connections
+    monkeypatch.setattr(handlers, "room_error", checked)
+    for other in others:
+        assert other.emit("subscribe", {"room": "ideas"}, callback=True) == {"ok": True}
+        other.disconnect()
+
+
 def test_new_posts_are_pushed_with_the_contract_fields_and_consecutive_seq(realtime_server, apps):
     alice, bob = apps("alice@acme.test").connect(), apps("bob@globex.test").connect()
     thread = thread_in(alice, "General")
