@@ -5,7 +5,7 @@ import time
 from urllib.parse import urlsplit
 
 import redis
-from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_jwt_extended import current_user as token_user
 from flask_jwt_extended import verify_jwt_in_request
@@ -87,15 +87,20 @@ def signed_in_user_key() -> str:
     return f"user:{current_user.get_id()}"
 
 
+def _to_sign_in():
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
 def web_or_app_user():
     """The member asking a route that serves files to both faces: signed in on the web, or an
-    app sending its bearer token (checked like the API's); None for neither."""
+    app sending its bearer token (checked like the API's). Neither: like every page, off to the
+    sign-in form (the redirect is raised)."""
     if current_user.is_authenticated:
         return current_user
     if request.headers.get("Authorization"):
         verify_jwt_in_request()
         return token_user
-    return None
+    abort(_to_sign_in())
 
 
 class IdConverter(IntegerConverter):
@@ -124,7 +129,7 @@ def _require_sign_in():
     if request.blueprint in current_app.config.get("TOKEN_AUTH_BLUEPRINTS", ()):
         return None  # the API checks its own bearer tokens
     if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return _to_sign_in()
     return None
 
 

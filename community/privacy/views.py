@@ -37,10 +37,7 @@ def start_export():
 @bp.get("/settings/data/exports/<int:export_id>/download")
 @public  # checked here: by the member's web session or by their app's token
 def download_export(export_id: int):
-    member = web_or_app_user()
-    if member is None:  # neither signed in nor an app: like every page, to the sign-in form
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    export, path = exports.access_download(member, export_id)
+    export, path = exports.access_download(web_or_app_user(), export_id)
     response = send_file(path, mimetype="application/zip", as_attachment=True,
                          download_name=exports.download_name(export), max_age=0)
     response.headers["Cache-Control"] = "private, no-store"

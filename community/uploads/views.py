@@ -2,7 +2,7 @@
 files here; posts show them by URL, which answers only to those who may read such a post."""
 import io
 
-from flask import Blueprint, current_app, jsonify, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, jsonify, request, send_file
 from flask_login import current_user
 
 from .. import rate_limits
@@ -49,10 +49,7 @@ def upload():
 @bp.get("/uploads/<key>/<name>")
 @public  # checked here: by the web session or by an app's token
 def download(key: str, name: str):
-    viewer = web_or_app_user()
-    if viewer is None:  # neither signed in nor an app: like every page, to the sign-in form
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    upload = services.access_upload(viewer, key)
+    upload = services.access_upload(web_or_app_user(), key)
     # Read whole (at most UPLOAD_MAX_BYTES): no open file outlives a response nobody reads to the end.
     data = io.BytesIO(services.path_of(current_app.config["UPLOADS_DIR"], upload).read_bytes())
     response = send_file(data, mimetype=upload.content_type, download_name=upload.filename,
