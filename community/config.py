@@ -18,26 +18,15 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off", "")
 
 
-def _positive_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
+def _whole_number(name: str, default: int, least: int = 0, most: int | None = None,
+                  meaning: str | None = None) -> int:
+    """A whole number from `least` to `most` (no upper bound: None); unset or blank: `default`."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
         return default
-    if not value.strip().isdigit() or int(value) < 1:
-        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}.")
-    return int(value)
-
-
-def _count(name: str, default: int) -> int:
-    value = (os.environ.get(name) or str(default)).strip()
-    if not value.isdigit():
-        raise ConfigurationError(f"{name} must be a whole number (0 or more), not {value!r}.")
-    return int(value)
-
-
-def _hour(name: str, default: int) -> int:
-    value = (os.environ.get(name) or str(default)).strip()
-    if not value.isdigit() or int(value) > 23:
-        raise ConfigurationError(f"{name} must be an hour of the day (0 to 23, UTC), not {value!r}.")
+    if not (value.isascii() and value.isdigit()) or int(value) < least or (most is not None and int(value) > most):
+        meaning = meaning or (f"a whole number of at least {least}" if least else "a whole number (0 or more)")
+        raise ConfigurationError(f"{name} must be {meaning}, not {value!r}.")
     return int(value)
 
 
@@ -102,7 +91,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Where members reach the site: links in emails (and invitations printed by the CLI).
         "BASE_URL": (os.environ.get("ROUNDTABLE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
-        "TRUSTED_PROXY_HOPS": _count("TRUSTED_PROXY_HOPS", 0),
+        "TRUSTED_PROXY_HOPS": _whole_number("TRUSTED_PROXY_HOPS", 0),
         "CORS_ORIGINS": _cors_origins(),
         # false: every request reads the database (to measure a cache miss, or to rule caches out).
         "CACHE_ENABLED": _flag("CACHE_ENABLED", True),
@@ -115,7 +104,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "REALTIME_SWEEP_SECONDS": float(os.environ.get("REALTIME_SWEEP_SECONDS") or 20),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Uploads (images and PDFs) are larger than any form: their routes raise the limit to this.
-        "UPLOAD_MAX_BYTES": _positive_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+        "UPLOAD_MAX_BYTES": _whole_number("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, least=1),
         "UPLOADS_DIR": os.environ.get("UPLOADS_DIR") or os.path.join(instance_path, "uploads"),
         # Members' data exports (zip files, each kept 7 days): web processes and workers share it.
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or os.path.join(instance_path, "exports"),
@@ -128,11 +117,11 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # checkout without a round trip), so a restarted PostgreSQL costs no request; it is
         # sized for a gevent worker's concurrency (DB_POOL_SIZE).
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
-        "FLAG_AUTO_HIDE_THRESHOLD": _positive_int("FLAG_AUTO_HIDE_THRESHOLD", 3),
+        "FLAG_AUTO_HIDE_THRESHOLD": _whole_number("FLAG_AUTO_HIDE_THRESHOLD", 3, least=1),
         # A check-in lapses after this long without an update from the attendee.
-        "CHECKIN_TTL_MINUTES": _positive_int("CHECKIN_TTL_MINUTES", 120),
+        "CHECKIN_TTL_MINUTES": _whole_number("CHECKIN_TTL_MINUTES", 120, least=1),
         # Meeting requests one attendee may send per event in 24 hours.
-        "MEETING_REQUESTS_PER_DAY": _positive_int("MEETING_REQUESTS_PER_DAY", 20),
+        "MEETING_REQUESTS_PER_DAY": _whole_number("MEETING_REQUESTS_PER_DAY", 20, least=1),
         # Push endpoints and webhook URLs may be on loopback/private networks, over plain http
         # (tests, on-premise installs). Never in a public deployment.
         "OUTBOUND_ALLOW_PRIVATE_NETWORKS": _flag("OUTBOUND_ALLOW_PRIVATE_NETWORKS", False),
@@ -150,12 +139,12 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # Replies wait this long before their push, so a burst in one thread is one push.
         "PUSH_GROUP_SECONDS": float(os.environ.get("PUSH_GROUP_SECONDS") or 5),
         # How long a meeting booked into a slot lasts, and how early both are reminded of it.
-        "MEETING_MINUTES": _positive_int("MEETING_MINUTES", 30),
-        "MEETING_REMINDER_MINUTES": _positive_int("MEETING_REMINDER_MINUTES", 15),
+        "MEETING_MINUTES": _whole_number("MEETING_MINUTES", 30, least=1),
+        "MEETING_REMINDER_MINUTES": _whole_number("MEETING_REMINDER_MINUTES", 15, least=1),
         # Background jobs. Tests set JOBS_IMMEDIATE: each job runs right after its commit.
         "JOBS_IMMEDIATE": False,
-        "JOBS_IN_PROCESS_WORKERS": _positive_int("JOBS_IN_PROCESS_WORKERS", 2),
-        "DIGEST_HOUR": _hour("DIGEST_HOUR", 7),
+        "JOBS_IN_PROCESS_WORKERS": _whole_number("JOBS_IN_PROCESS_WORKERS", 2, least=1),
+        "DIGEST_HOUR": _whole_number("DIGEST_HOUR", 7, most=23, meaning="an hour of the day (0 to 23, UTC)"),
     }
     settings.update(_single_sign_on())
     settings.update(overrides)
@@ -198,7 +187,7 @@ def _single_sign_on() -> dict:
         "OIDC_SCOPES": (os.environ.get("OIDC_SCOPES") or "openid email profile").strip(),
         "OIDC_SYNC_PROFILE": _flag("OIDC_SYNC_PROFILE", False),
         # Tolerated clock difference with the provider when checking an ID token's times.
-        "OIDC_LEEWAY_SECONDS": _positive_int("OIDC_LEEWAY_SECONDS", 60),
+        "OIDC_LEEWAY_SECONDS": _whole_number("OIDC_LEEWAY_SECONDS", 60, least=1),
         # Who to ask for access, named on the page that turns away people with no place here.
         "OIDC_ACCESS_CONTACT": (os.environ.get("OIDC_ACCESS_CONTACT") or "").strip(),
         "PASSWORD_LOGIN": _flag("PASSWORD_LOGIN", True),

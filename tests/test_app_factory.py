@@ -1,4 +1,6 @@
 """The app factory honours what it is given and what the environment says."""
+import re
+
 import pytest
 
 from community.config import ConfigurationError
@@ -54,3 +56,20 @@ def test_jwt_secret_defaults_to_the_secret_key(monkeypatch):
     assert create_app().config["JWT_SECRET_KEY"] == "s" * 32
     monkeypatch.setenv("JWT_SECRET_KEY", "j" * 32)
     assert create_app().config["JWT_SECRET_KEY"] == "j" * 32
+
+
+@pytest.mark.parametrize(("name", "default", "good", "bad", "says"), [
+    ("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, "2048", ["0", "-1", "1.5", "ten", "²"], "a whole number of at least 1"),
+    ("TRUSTED_PROXY_HOPS", 0, "2", ["-1", "one", "²"], "a whole number (0 or more)"),
+    ("DIGEST_HOUR", 7, "23", ["24", "-1", "7am"], "an hour of the day (0 to 23, UTC)"),
+])
+def test_whole_numbers_in_the_environment_are_checked(monkeypatch, name, default, good, bad, says):
+    monkeypatch.setenv("SECRET_KEY", "n" * 32)
+    monkeypatch.setenv(name, good)
+    assert create_app().config[name] == int(good)
+    monkeypatch.setenv(name, " ")
+    assert create_app().config[name] == default
+    for value in bad:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigurationError, match=fr"{name} must be {re.escape(says)}, not '{re.escape(value)}'"):
+            create_app()
