@@ -1,12 +1,12 @@
 """Where a notification leads: one answer for the page, emails, pushes and the API."""
 from flask import current_app, url_for
 
-from .models import Notification
+from .models import EXPORT_READY, Notification
 
 
 def target_url(notification: Notification) -> str:
     """Where a notification leads."""
-    if notification.kind == "export_ready":
+    if notification.kind == EXPORT_READY:
         return url_for("privacy.my_data", _anchor="export")
     if notification.idea_id is not None:
         return url_for("ideas.idea", idea_id=notification.idea_id)

@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..database import UTCDateTime, db, utcnow
 
+# The kind a finished data export notifies with: its link leads to the member's data page, not to
+# a thread, idea or event.
+EXPORT_READY = "export_ready"
+
 
 class Notification(db.Model):
     """Something that happened which concerns one member.

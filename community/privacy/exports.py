@@ -26,6 +26,7 @@ from ..jobs import enqueue as enqueue_job
 from ..jobs.registry import crontab
 from ..notifications.email import email_enabled, send_email
 from ..notifications.links import public_links
+from ..notifications.models import EXPORT_READY
 from ..notifications.services import notify
 from . import archive
 from .models import DataExport, ExportStatus
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 BUILD_JOB = "exports.build"
 EMAIL_JOB = "email.export_ready"
-NOTIFICATION_KIND = "export_ready"
 KEEP_FOR = timedelta(days=7)
 BUILD_ATTEMPTS = 3
 # A pending export older than this lost its job for good (an admin never retried it): failed.
@@ -154,7 +154,7 @@ def _mark_ready(export_id: int, member: User, final: Path) -> None:
         events.rollback()
         return
     until = f"{now + KEEP_FOR:%d %B %Y}"
-    notify([member], NOTIFICATION_KIND, actor=None,
+    notify([member], EXPORT_READY, actor=None,
            text=f"Your data export is ready: download it from Settings → Your data until {until}.")
     if email_enabled():
         enqueue_job(EMAIL_JOB, export_id=export_id)
