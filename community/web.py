@@ -76,10 +76,10 @@ def form_int(name: str) -> int:
         raise ValidationFailed({name: "Choose one."}) from None
 
 
-def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """"1 interest", "2 interests": a count with its noun in the right number (the template
-    filter `counted` too)."""
-    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+def counted(count: int, noun: str) -> str:
+    """"1 interest", "2 interests": a count with its noun, in the plural by an "s" (every noun
+    counted so far takes one; the template filter `counted` too)."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
 
 
 def signed_in_user_key() -> str:

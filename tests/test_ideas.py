@@ -495,8 +495,8 @@ def test_board_pages_do_not_grow_with_their_ideas(app, people, make, url):
 
 
 def test_counts_on_the_board_read_in_the_right_number(app, people, login_as):
-    assert (counted(1, "interest"), counted(2, "interest"), counted(0, "reply", "replies")) == (
-        "1 interest", "2 interests", "0 replies")
+    assert (counted(1, "interest"), counted(2, "interest"), counted(0, "vote")) == (
+        "1 interest", "2 interests", "0 votes")
     idea = post_idea(app, people.member)
     member = login_as(people.member)
     assert "· 0 comments" in member.get("/ideas").get_data(as_text=True)

@@ -209,7 +209,7 @@ def test_resolving_by_hiding_tells_the_author(app, people, reply, make, login_as
     make(lambda: make_flag(db.session.get(Post, reply.id), people.member))
     staff = login_as(people.moderator)
     queue = staff.get("/moderation").get_data(as_text=True)
-    assert "Buy cheap watches" in queue and "Mia Member" in queue
+    assert "Buy cheap watches" in queue and "Mia Member" in queue and ">1 flag</span>" in queue
     with app.app_context():
         flag_id = db.session.scalar(select(Flag.id))
     resolved = staff.post(f"/moderation/flags/{flag_id}/resolve", {"action": "hide", "reason": "Advertising"})
@@ -219,7 +219,8 @@ def test_resolving_by_hiding_tells_the_author(app, people, reply, make, login_as
         assert post.hidden_reason == "Advertising" and post.hidden_by_id == people.moderator.id
         note = db.session.scalar(select(Notification).where(Notification.user_id == people.outsider.id))
         assert note.kind == "post_hidden" and "Advertising" in note.text
-    assert "All clear" in staff.get("/moderation").get_data(as_text=True)
+    after = staff.get("/moderation").get_data(as_text=True)
+    assert "All clear" in after and "1 flag resolved." in after
 
 
 def test_category_moderators_see_only_their_categories_flags(app, people, places, make, api_as):
