@@ -6,6 +6,8 @@ of this app nests more than a few levels. Flask reads with it (`responses.JSONPr
 import json
 from typing import Any
 
+from flask import request
+
 MAX_DEPTH = 32
 
 
@@ -32,3 +34,15 @@ def _too_deep(text: str | bytes) -> json.JSONDecodeError:
     document = text if isinstance(text, str) else text.decode("utf-8", "replace")
     return json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", document[:100], 0)
 
+
+
+def request_body() -> Any:
+    """The request's JSON body, whatever its shape; None for a body that is not JSON (by its
+    type or by its bytes)."""
+    return request.get_json(silent=True) if request.is_json else None
+
+
+def request_object() -> dict:
+    """The request's body as a JSON object; anything else (a list, a number, no JSON) is an empty one."""
+    body = request_body()
+    return body if isinstance(body, dict) else {}

@@ -2,6 +2,7 @@
 per account; posting, voting, flagging and check-in per user and per IP)."""
 from flask import request
 
+from . import json_input
 from .extensions import limiter
 
 LOGIN = "10/minute"
@@ -15,8 +16,7 @@ PREVIEW = "120/minute"
 
 def _account_named() -> str:
     """The account a password sign-in names: the web form's `email`, or the API body's."""
-    body = request.get_json(silent=True) if request.is_json else None
-    email = body.get("email") if isinstance(body, dict) else request.form.get("email")
+    email = (json_input.request_object() if request.is_json else request.form).get("email")
     return email.strip().lower() if isinstance(email, str) else ""
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
-from . import permissions, validation
+from . import json_input, permissions, validation
 from .accounts import oidc, web_sign_in
 from .database import MAX_ID, db
 from .errors import DomainError, ValidationFailed
@@ -137,8 +137,8 @@ def _refuse_unfit_characters():
     """No text anywhere may carry NUL or an unpaired surrogate: PostgreSQL cannot store the one,
     nothing can encode the other, and no person types either. Before any sign-in check; a body
     that is not JSON by the one policy (community.json_input) is left to the view to refuse."""
-    body = request.get_json(silent=True) if request.is_json else None
-    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False), body, request.path]
+    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False), json_input.request_body(),
+               request.path]
     if any(validation.has_unfit_characters(source) for source in sources):
         return render_error(422, "validation_failed", "Text must not contain NUL characters or unpaired surrogates.")
     return None

@@ -77,6 +77,28 @@ def test_json_within_the_depth_limit_is_read(api, people):
     assert_error(api.client.post("/api/v1/auth/login", data=body, content_type="application/json"), 422)
 
 
+@pytest.mark.parametrize("body", ['["https://push.example/1"]', "42", '"text"', "null", "{not json"])
+def test_a_body_that_is_not_a_json_object_is_refused_not_a_500(api, login_as, people, body):
+    """Every door that reads a JSON body reads it as an object (`json_input.request_object`);
+    anything else is no fields at all."""
+    web = login_as(people.member)
+    for door in ("/settings/push-subscriptions", "/settings/push-subscriptions/remove"):
+        answer = web.client.post(door, data=body, content_type="application/json",
+                                 headers={"X-CSRFToken": web.csrf_token()})
+        assert answer.status_code in (204, 400, 422), (door, answer.status_code)
+    subscribed = web.client.post("/settings/push-subscriptions", data=body, content_type="application/json",
+                                 headers={"X-CSRFToken": web.csrf_token()})
+    assert subscribed.status_code in (400, 422)
+    assert api.client.post("/api/v1/auth/login", data=body, content_type="application/json").status_code in (400, 422)
+
+
+def test_unfit_characters_are_refused_in_a_json_body_of_any_shape(api):
+    """The character guard reads the body whatever its shape, not only as an object."""
+    answer = api.client.post("/api/v1/auth/login", data='["\\ud800"]', content_type="application/json")
+    assert_error(answer, 422, "validation_failed")
+    assert "unpaired surrogates" in answer.json["error"]["message"]
+
+
 def test_a_cursor_that_decodes_to_deeply_nested_json_is_invalid(api_as, people, forum):
     category_id, _ = forum
     cursor = cursor_of(deep_json(5000))

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
+from .. import json_input
 from ..accounts import services as accounts
 from ..accounts import web_sign_in
 from ..web import public
@@ -27,24 +28,18 @@ def push_config():
     return jsonify(vapid_public_key=keys.public_key())
 
 
-def _json_object() -> dict:
-    """The body as a JSON object; anything else (a list, a number, no JSON) is an empty one."""
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
-
-
 @bp.post("/settings/push-subscriptions")
 def subscribe_this_browser():
     """The switch on the settings page: the browser's PushSubscription, for this web session
     (signing this browser out removes it)."""
     subscription = services.do_subscribe(current_user, web_sign_in.current_web_session_id(),
-                                         {**_json_object(), "kind": "webpush"})
+                                         {**json_input.request_object(), "kind": "webpush"})
     return jsonify(id=subscription.id), 201
 
 
 @bp.post("/settings/push-subscriptions/remove")
 def unsubscribe_this_browser():
-    services.do_unsubscribe_endpoint(current_user, _json_object().get("endpoint"))
+    services.do_unsubscribe_endpoint(current_user, json_input.request_object().get("endpoint"))
     return "", 204
 
 
