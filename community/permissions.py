@@ -212,9 +212,12 @@ def can_create_thread(actor: Actor | None, category: Category) -> bool:
 
 
 def refusal_to_reply(actor: Actor | None, thread: Thread) -> DomainError | None:
-    """Locked and closed threads take replies from their staff only; deleted ones from nobody."""
-    if not can_read_thread(actor, thread) or not can_participate(actor):
+    """Locked and closed threads take replies from their staff only; deleted ones from nobody.
+    A silenced member who may read the thread is told until when, like everywhere else."""
+    if not can_read_thread(actor, thread) or not is_member(actor):
         return Forbidden("You may not reply here.")
+    if actor.is_silenced:
+        return account_silenced(actor)
     if thread.deleted_at is not None:
         return Conflict("This thread is deleted: it takes no new replies.", code="thread_deleted")
     if is_category_staff(actor, thread.category_id):

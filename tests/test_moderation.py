@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from community import events
-from community.accounts.models import Role
+from community import events, permissions
+from community.accounts.models import Role, User
 from community.database import db
 from community.moderation import services
 from community.moderation.models import AuditEntry, Flag
@@ -389,14 +389,21 @@ def test_a_suspended_member_with_a_live_token_gets_the_reason(app, people, api_a
 def test_a_silenced_member_reads_but_cannot_post_or_flag(app, people, reply, api_as, login_as):
     api_as(people.moderator).post(f"/api/v1/users/{people.member.id}/silence", {"until": NEXT_WEEK,
                                                                                  "reason": "Heated"})
+    until = datetime.fromisoformat(NEXT_WEEK).strftime("%Y-%m-%d %H:%M UTC")
     member = api_as(people.member)
     assert member.get(f"/api/v1/threads/{reply.thread_id}").json["can_reply"] is False
-    assert "Heated" in assert_error(member.post(f"/api/v1/threads/{reply.thread_id}/posts", {"body": "hi"}),
-                                    403, "account_silenced")["message"]
+    refusal = assert_error(member.post(f"/api/v1/threads/{reply.thread_id}/posts", {"body": "hi"}),
+                           403, "account_silenced")["message"]
+    assert refusal == f"You can read but not post, vote or flag until {until}: Heated"
     assert_error(member.post(f"/api/v1/posts/{reply.id}/flags", {"reason": "spam"}), 403, "account_silenced")
     assert member.get("/api/v1/me").json["status"] == "silenced"
-    assert login_as(people.member).post(f"/t/{reply.thread_id}/reply", {"body": "hi"}).status_code == 403
+    on_the_web = login_as(people.member).post(f"/t/{reply.thread_id}/reply", {"body": "hi"})
+    assert on_the_web.status_code == 403 and refusal in on_the_web.get_data(as_text=True)
     assert _count(app, Post) == 2 and _count(app, Flag) == 0
+    with app.app_context():  # the one reply rule says so itself, for every caller
+        silenced, thread = db.session.get(User, people.member.id), db.session.get(Thread, reply.thread_id)
+        refused = permissions.refusal_to_reply(silenced, thread)
+        assert (refused.code, refused.message) == ("account_silenced", refusal)
 
 
 def test_admins_assign_category_moderators_who_act_only_there(app, people, places, make, api_as):
