@@ -6,6 +6,10 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
+# A PostgreSQL server that has not accepted a connection by then is down for this request (and
+# for /health, which must answer a load balancer rather than hang).
+DATABASE_CONNECT_TIMEOUT_SECONDS = 3
+
 
 class ConfigurationError(RuntimeError):
     pass
@@ -160,6 +164,10 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
                         and not settings["JOBS_IMMEDIATE"])
     settings["VAPID_SUBJECT"] = _vapid_subject(settings)
     settings["SQLALCHEMY_DATABASE_URI"] = _with_psycopg(settings["SQLALCHEMY_DATABASE_URI"])
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = settings["SQLALCHEMY_ENGINE_OPTIONS"] = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS,
+                                   **options.get("connect_args", {})}
     return settings
 
 

@@ -293,21 +293,19 @@ HEALTH_REDIS = "roundtable.health_redis"
 HEALTH_TIMEOUT_SECONDS = 2
 
 
-def _database_health() -> str:
+def _database_health() -> dict:
+    """The database, and the job queue read from it, each statement cut off after
+    HEALTH_TIMEOUT_SECONDS: a locked table or a stuck server is "unavailable", not a hung check."""
     try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            # LOCAL: for this request's transaction only, never for the pooled connection.
+            db.session.execute(text(f"SET LOCAL statement_timeout = {HEALTH_TIMEOUT_SECONDS * 1000}"))
         db.session.execute(text("SELECT 1"))
+        queue = queue_health()
     except SQLAlchemyError:
         db.session.rollback()
-        return "unavailable"
-    return "ok"
-
-
-def _queue_health() -> dict | str:
-    try:
-        return queue_health()
-    except SQLAlchemyError:
-        db.session.rollback()
-        return "unavailable"
+        return {"database": "unavailable"}
+    return {"database": "ok", "queue": queue}
 
 
 def _redis_health(url: str) -> str:
@@ -326,9 +324,7 @@ def _redis_health(url: str) -> str:
 def health():
     """Each configured dependency and whether it answers; 503 when one does not, so a load
     balancer stops sending traffic to a process that cannot serve it."""
-    checks = {"database": _database_health()}
-    if checks["database"] == "ok":
-        checks["queue"] = _queue_health()
+    checks = _database_health()
     if current_app.config["REDIS_URL"]:
         # Redis carries pushes between processes and the rate limits: a process without it
         # serves requests, but its sockets miss what other processes announce.

@@ -1,7 +1,11 @@
 """`/health` reports each configured dependency, and 503 when one is down (for load balancers),
 and the job queue: how many jobs wait, how long the oldest has waited, how many are dead."""
+import threading
+import time
 from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from community.database import db, utcnow
@@ -54,3 +58,34 @@ def test_an_unreachable_redis_makes_the_process_unhealthy(tmp_path):
 def test_an_unreachable_database_makes_the_process_unhealthy(tmp_path):
     status, body = _health(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing")
     assert (status, body) == (503, {"status": "error", "database": "unavailable"})
+
+
+def test_a_database_that_does_not_answer_in_time_makes_the_process_unhealthy_quickly(app, is_postgres):
+    """Another connection holds the job table locked: the health check's read of it waits on
+    the lock until its statement timeout (2 s), then answers 503, instead of hanging."""
+    if not is_postgres:
+        pytest.skip("SQLite has no statement timeout, and no other connection to hold a lock")
+    answers = []
+    blocker = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with blocker.connect() as other:
+        other.execute(sa.text("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE"))
+        started = time.monotonic()
+        asking = threading.Thread(target=lambda: answers.append(app.test_client().get("/health")), daemon=True)
+        asking.start()
+        asking.join(timeout=10)
+        waited = time.monotonic() - started
+        other.rollback()  # lets a hung check finish either way
+    asking.join(timeout=10)
+    blocker.dispose()
+    assert answers and waited < 10, "/health hung on a locked table"
+    assert (answers[0].status_code, answers[0].json) == (503, {"status": "error", "database": "unavailable"})
+    healthy = app.test_client().get("/health")  # the timeout was the check's only, not the pooled connection's
+    assert healthy.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.text("SHOW statement_timeout")) == "0"
+        db.session.remove()
+
+
+def test_postgresql_connections_give_up_connecting_after_a_few_seconds(tmp_path):
+    app = create_app(settings_for("postgresql+psycopg://postgres@127.0.0.1:5432/nothing"))
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 3}
