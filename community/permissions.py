@@ -568,9 +568,9 @@ def can_join_personal_room(actor: Actor | None, user_id: int) -> bool:
     return is_member(actor) and actor.id == user_id
 
 
-def can_view_audit_log(actor: Actor | None) -> bool:
+def refusal_to_view_audit_log(actor: Actor | None) -> DomainError | None:
     """Category moderators read the entries of their categories; staff read them all."""
-    return can_moderate_anything(actor)
+    return None if can_moderate_anything(actor) else Forbidden("The audit log is for staff.")
 
 
 # People and membership

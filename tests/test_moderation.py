@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from community import events, permissions
 from community.accounts.models import Role, User
 from community.database import db
+from community.errors import Forbidden, ValidationFailed
 from community.moderation import services
 from community.moderation.models import AuditEntry, Flag
 from community.notifications.models import Notification
@@ -514,6 +515,16 @@ def test_the_audit_log_page_names_its_filters_and_targets_and_reads_as_text(app,
     by_moderator = web.get(f"/moderation/audit?actor_id={people.moderator.id}").get_data(as_text=True)
     assert 'class="mono">category.create</td>' not in by_moderator and 'class="mono">thread.lock</td>' in by_moderator
     assert web.get("/moderation/audit?target_type=spaceship").status_code == 422
+    with app.app_context():  # the rules are the service's and the policy's, whoever calls
+        admin_user, member = db.session.get(User, people.admin.id), db.session.get(User, people.member.id)
+        with pytest.raises(ValidationFailed) as refused:
+            services.list_audit_log(admin_user, target_type="spaceship")
+        assert set(refused.value.fields) == {"target_type"}
+        assert permissions.refusal_to_view_audit_log(admin_user) is None
+        assert permissions.refusal_to_view_audit_log(member).message == "The audit log is for staff."
+        for read in (services.list_audit_log, services.list_audit_choices):
+            with pytest.raises(Forbidden):
+                read(member)
 
 
 def test_the_audit_log_page_does_not_grow_with_its_entries(app, people, places, make):

@@ -365,8 +365,9 @@ def list_audit_log(actor: User, *, actor_id: int | None = None, action: str | No
                    target_type: str | None = None, target_id: int | None = None,
                    cursor: str | None = None, limit=None) -> Page[AuditEntry]:
     """Staff actions, newest first, filtered by who, what and which target."""
-    if not permissions.can_view_audit_log(actor):
-        raise Forbidden("The audit log is for staff.")
+    permissions.ensure(permissions.refusal_to_view_audit_log(actor))
+    if target_type not in (None, "", *AUDIT_TARGET_TYPES):
+        raise ValidationFailed({"target_type": "Choose one of the kinds of target listed."})
     query = select(AuditEntry).where(permissions.staff_categories_clause(actor, AuditEntry.category_id))
     for column, value in ((AuditEntry.actor_id, actor_id), (AuditEntry.action, action),
                           (AuditEntry.target_type, target_type), (AuditEntry.target_id, target_id)):
@@ -385,8 +386,7 @@ class AuditChoices:
 
 def list_audit_choices(actor: User) -> AuditChoices:
     """The filters' choices, by name, from the entries the actor may read (two queries)."""
-    if not permissions.can_view_audit_log(actor):
-        raise Forbidden("The audit log is for staff.")
+    permissions.ensure(permissions.refusal_to_view_audit_log(actor))
     visible = permissions.staff_categories_clause(actor, AuditEntry.category_id)
     actors = db.session.execute(
         select(User.id, User.display_name).where(User.id.in_(select(AuditEntry.actor_id).where(visible)))
