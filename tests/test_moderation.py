@@ -1,15 +1,18 @@
 """Moderation behaviour: flags and the queue, hidden posts, deleted and pinned threads,
 suspensions and silence, revisions and the audit log."""
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from community import events, permissions
 from community.accounts.models import Role, User
 from community.database import db
 from community.errors import Forbidden, ValidationFailed
-from community.moderation import services
+from community.moderation import audit, services
 from community.moderation.models import AuditEntry, Flag
 from community.notifications.models import Notification
 from community.threads import services as threads
@@ -471,7 +474,7 @@ def test_the_audit_log_filters_and_is_scoped(app, people, places, make, api_as, 
     assert len(paged["items"]) == 2 and paged["next_cursor"]
     assert [e["action"] for e in api_as(catmod).get("/api/v1/moderation/audit").json["items"]] == ["thread.lock"]
     page = login_as(people.moderator).get("/moderation/audit?action=user.silence").get_data(as_text=True)
-    assert 'class="mono">user.silence<' in page and 'class="mono">thread.pin<' not in page
+    assert 'title="user.silence">Silenced a member<' in page and 'title="thread.pin"' not in page
     assert login_as(people.moderator).get("/moderation/audit?actor_id=abc").status_code == 422
 
 
@@ -498,10 +501,11 @@ def test_the_audit_log_page_names_its_filters_and_targets_and_reads_as_text(app,
                          ("category.create", f'href="/c/{category["id"]}">Roadmap talk</a>'),
                          ("event.create", f'href="/events/{event["id"]}">Porto meetup</a>'),
                          ("event.session_add", f'href="/events/{event["id"]}">Porto meetup</a>')]:
-        assert f'class="mono">{action}</td>' in page and link in page, action
+        assert f'title="{action}">{escape(audit.ACTION_LABELS[action])}</td>' in page and link in page, action
+        assert f">{action}<" not in page, action  # a label for people, not the code
     # The filters offer names (people, actions, every kind of target), not ids to type.
     assert f'<option value="{people.moderator.id}">{people.moderator.display_name}</option>' in page
-    assert "<option>idea.status</option>" in page
+    assert f'<option value="idea.status">{escape(audit.ACTION_LABELS["idea.status"])}</option>' in page
     assert all(f"<option>{kind}</option>" in page for kind in ("thread", "post", "user", "idea", "category", "event",
                                                                 "organization", "webhook"))
     # Before and after read as text, never as JSON.
@@ -510,10 +514,10 @@ def test_the_audit_log_page_names_its_filters_and_targets_and_reads_as_text(app,
 
     ideas_only = web.get("/moderation/audit?target_type=idea")
     assert ideas_only.status_code == 200
-    assert 'class="mono">idea.status</td>' in ideas_only.get_data(as_text=True)
-    assert 'class="mono">thread.lock</td>' not in ideas_only.get_data(as_text=True)
+    assert 'title="idea.status">' in ideas_only.get_data(as_text=True)
+    assert 'title="thread.lock">' not in ideas_only.get_data(as_text=True)
     by_moderator = web.get(f"/moderation/audit?actor_id={people.moderator.id}").get_data(as_text=True)
-    assert 'class="mono">category.create</td>' not in by_moderator and 'class="mono">thread.lock</td>' in by_moderator
+    assert 'title="category.create">' not in by_moderator and 'title="thread.lock">Locked a thread<' in by_moderator
     assert web.get("/moderation/audit?target_type=spaceship").status_code == 422
     with app.app_context():  # the rules are the service's and the policy's, whoever calls
         admin_user, member = db.session.get(User, people.admin.id), db.session.get(User, people.member.id)
@@ -525,6 +529,26 @@ def test_the_audit_log_page_names_its_filters_and_targets_and_reads_as_text(app,
         for read in (services.list_audit_log, services.list_audit_choices):
             with pytest.raises(Forbidden):
                 read(member)
+
+
+def test_every_action_the_services_record_has_a_label():
+    """The codes written as literals, and those the services compose (flag resolutions,
+    restrictions, votes on a member's behalf, thread switches)."""
+    from community.moderation.models import Resolution
+    from community.threads.services import THREAD_SWITCHES
+
+    sources = "\n".join(path.read_text() for path in Path(audit.__file__).parents[1].rglob("*.py"))
+    literal = set(re.findall(r'audit\.record\(\w+, "([a-z_]+\.[a-z_]+)"', sources))
+    literal |= {code for pair in re.findall(r'"([a-z_]+\.[a-z_]+)" if .* else "([a-z_]+\.[a-z_]+)"', sources)
+                for code in pair}
+    composed = ({f"flag.{r.value}" for r in Resolution} | {f"user.{k}" for k in ("suspend", "silence")}
+                | {f"user.un{k}" for k in ("suspend", "silence")} | {"thread.rename", "thread.move"}
+                | {f"idea.vote_{c}" for c in ("added", "removed", "importance")}
+                | {code for pair in THREAD_SWITCHES.values() for code in pair})
+    assert len(literal) > 20
+    assert (literal | composed) - set(audit.ACTION_LABELS) == set()
+    assert audit.action_label("thread.lock") == "Locked a thread"
+    assert audit.action_label("someday.new") == "someday.new"  # an unknown code shows as itself
 
 
 def test_the_audit_log_page_does_not_grow_with_its_entries(app, people, places, make):

@@ -9,7 +9,7 @@ from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..threads import services as threads
 from ..web import counted, form_int, signed_in_user_key
-from . import services
+from . import audit, services
 from .models import AUDIT_TARGET_TYPES, FlagReason
 
 bp = Blueprint("moderation", __name__)
@@ -100,6 +100,9 @@ def _shown(value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key.replace('_', ' ')} {_shown(item)}" for key, item in value.items())
     return str(value)
+
+
+bp.add_app_template_filter(audit.action_label, "audit_action")
 
 
 @bp.app_template_filter("audit_changes")
