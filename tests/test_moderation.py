@@ -97,6 +97,7 @@ def test_a_refused_flag_comes_back_in_place_and_a_flagged_post_says_so(app, peop
     page = member.get(f"/t/{reply.thread_id}").get_data(as_text=True)
     # The flag form is open again, under its post, with the message and the reason chosen.
     assert f'id="flag-error-{reply.id}">Some fields are not valid. Say what is wrong.</p>' in page
+    assert f'aria-describedby="flag-error-{reply.id}"' in page
     assert '<details open><summary>Flag</summary>' in page and '<option value="other" selected>' in page
     assert "Say what is wrong." not in member.get(f"/t/{reply.thread_id}").get_data(as_text=True)  # shown once
     assert _count(app, Flag) == 0
@@ -128,29 +129,34 @@ def test_a_refused_staff_form_keeps_what_was_typed(app, people, make, login_as):
 TOO_LONG_REASON = "r" * (services.MAX_REASON + 1)
 TOO_LONG_TITLE = "t" * (threads.MAX_TITLE_LENGTH + 1)
 # Each staff form refused in place: (its action, what is sent, the value typed that must come back,
-# the page it is on, its anchor, the message's markup), given the reply and its flag's id.
+# the page it is on, its anchor, the message's markup, the field pointing at it), given the reply
+# and its flag's id.
 REFUSED_IN_PLACE = {
     "hide": lambda reply, flag_id: (
         f"/p/{reply.id}/hide", {"reason": TOO_LONG_REASON}, TOO_LONG_REASON, f"/t/{reply.thread_id}",
-        f"post-{reply.id}", f'id="hide-error-{reply.id}"'),
+        f"post-{reply.id}", f'class="field-error form-failure" role="alert" id="hide-error-{reply.id}"',
+        f'aria-invalid="true" aria-describedby="hide-error-{reply.id}"'),
     "resolve": lambda reply, flag_id: (
         f"/moderation/flags/{flag_id}/resolve", {"action": "hide", "reason": TOO_LONG_REASON}, TOO_LONG_REASON,
-        "/moderation", f"resolve-{flag_id}", 'class="field-error form-failure" role="alert"'),
+        "/moderation", f"resolve-{flag_id}", 'class="field-error form-failure" role="alert">', None),
     "rename": lambda reply, flag_id: (
         f"/t/{reply.thread_id}/update", {"title": TOO_LONG_TITLE}, TOO_LONG_TITLE, f"/t/{reply.thread_id}",
-        "rename-thread", 'id="rename-error"'),
+        "rename-thread", 'class="field-error form-failure" role="alert" id="rename-error"',
+        'aria-invalid="true" aria-describedby="rename-error"'),
 }
 
 
 @pytest.mark.parametrize("form", REFUSED_IN_PLACE.values(), ids=REFUSED_IN_PLACE)
 def test_a_refused_staff_form_comes_back_in_place_with_what_was_typed(app, people, reply, make, login_as, form):
     flag_id = make(lambda: make_flag(db.session.get(Post, reply.id), people.member).id)
-    action, sent, typed, page, anchor, marker = form(reply, flag_id)
+    action, sent, typed, page, anchor, marker, described = form(reply, flag_id)
     staff = login_as(people.moderator)
     refused = staff.post(action, {**sent, "form_anchor": anchor}, headers={"Referer": f"http://localhost{page}"})
     assert refused.status_code == 303 and refused.headers["Location"] == f"{page}#{anchor}"
     shown = staff.get(page).get_data(as_text=True)
     assert marker in shown and f'value="{typed}"' in shown
+    assert described is None or described in shown
+    assert 'aria-invalid' not in staff.get(page).get_data(as_text=True)  # shown once
 
 
 def test_a_refused_form_keeps_no_password_and_nothing_too_long(app, people, reply, login_as):
