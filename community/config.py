@@ -214,7 +214,7 @@ def _engine_options() -> dict:
     url = os.environ.get("DATABASE_URL") or ""
     options = {}
     if url.startswith(("postgres", "postgresql")):
-        options.update(pool_size=int(os.environ.get("DB_POOL_SIZE", "10")), max_overflow=20, pool_timeout=10)
+        options.update(pool_size=_whole_number("DB_POOL_SIZE", 10, least=1), max_overflow=20, pool_timeout=10)
     return options
 
 

@@ -73,3 +73,13 @@ def test_whole_numbers_in_the_environment_are_checked(monkeypatch, name, default
         monkeypatch.setenv(name, value)
         with pytest.raises(ConfigurationError, match=fr"{name} must be {re.escape(says)}, not '{re.escape(value)}'"):
             create_app()
+
+
+def test_the_database_pool_size_is_a_whole_number_of_at_least_1(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "n" * 32)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/db")
+    monkeypatch.setenv("DB_POOL_SIZE", "4")
+    assert create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 4
+    monkeypatch.setenv("DB_POOL_SIZE", "many")
+    with pytest.raises(ConfigurationError, match="DB_POOL_SIZE must be a whole number of at least 1, not 'many'"):
+        create_app()
