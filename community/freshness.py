@@ -4,12 +4,15 @@ process the moment it changes.
 Every committed change names the *tags* it makes stale (`session:12`, `user:5`...): the models
 say which (`watch`), the session collects them while flushing and announces them after the
 commit (never for a rollback). In this process the tagged entries go at once. With `REDIS_URL`
-each announcement is also numbered and published (one atomic step) to every process, and
-before it uses its caches a process reads the counter (one Redis round trip, once per request)
-and applies every announcement up to it from its subscription, waiting for any still on the
-way. So a change committed anywhere is seen by the next request everywhere. A process that
-cannot follow (Redis gone, an announcement lost) trusts no cached entry — every lookup reads
-the database — until it can, and then starts empty.
+each announcement is also numbered and published (one atomic step) to every process, and the
+announcing request waits until Redis has written it to every subscriber's socket (one more
+round trip, on commits only). Before a process uses its caches it reads what waits in its own
+subscription's socket, without a round trip: a change committed anywhere, whose request has
+answered, is there already, so the next request everywhere sees it. When something was waiting
+(more may be on the way) or a second has passed, the process also reads the announcements'
+counter and waits for every announcement up to it. A process that cannot follow (Redis gone,
+an announcement lost) trusts no cached entry — every lookup reads the database — until it
+can, and then starts empty.
 """
 import logging
 import os
@@ -29,6 +32,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "roundtable:stale"
 SEQUENCE_KEY = "roundtable:stale-announcements"
 CATCH_UP_SECONDS = 1.0  # an announcement not arrived by then: caches off until it does
+# How long a quiet subscription is taken at its word before the counter is read anyway: a link to
+# Redis that died without a word (no end of file) is noticed within this.
+RECHECK_SECONDS = 1.0
 EXTENSION = "roundtable.freshness"
 _PENDING = "stale_tags"
 
@@ -129,6 +135,7 @@ class FreshnessBus:
         self._subscription = None
         self._pid = None  # the process the connections above belong to
         self._applied = 0  # the number of the last announcement this process has applied
+        self._counter_read_at = 0.0  # monotonic time of the last read of the announcements' counter
         self.trusted = True
 
     @property
@@ -150,6 +157,9 @@ class FreshnessBus:
             return
         try:
             self._redis().eval(_ANNOUNCE, 1, SEQUENCE_KEY, CHANNEL, " ".join(sorted(tags)))
+            # Redis writes out what a command produced before it reads the next command: once this
+            # answers, the announcement is in every subscriber's socket, before this request answers.
+            self._redis().ping()
         except Exception:
             # The others will not hear of it: nobody may trust a cache until that is repaired.
             logger.exception("cannot announce stale tags; caches are off until Redis answers")
@@ -166,8 +176,9 @@ class FreshnessBus:
 
     def catch_up(self) -> bool:
         """Apply every announcement made before now, from any process; False: do not trust the
-        caches. One read of the announcements' counter; the announcements themselves are
-        waiting in the subscription's socket (or on their way: then it waits for them)."""
+        caches. What waits in the subscription's socket is read without a round trip; when
+        something was there, or the counter was last read a while ago, the counter is read too
+        and every announcement up to it awaited."""
         if not self.enabled:
             return False
         if self.redis_url is None:
@@ -175,20 +186,36 @@ class FreshnessBus:
         with self._lock:
             try:
                 subscription = self._subscription_of_this_process()
-                announced = int(self._redis().get(SEQUENCE_KEY) or 0)
-                deadline = time.monotonic() + CATCH_UP_SECONDS
-                while self._applied < announced:
-                    message = subscription.get_message(timeout=max(0.0, deadline - time.monotonic()))
-                    if message is None:
-                        if time.monotonic() >= deadline:
-                            raise TimeoutError(f"announcement {announced} did not arrive")
-                        continue
-                    self._apply(message["data"].decode())
+                heard = self._apply_waiting(subscription)
+                if heard or time.monotonic() - self._counter_read_at >= RECHECK_SECONDS:
+                    self._apply_up_to_counter(subscription)
                 self.trusted = True
             except Exception:
                 logger.warning("cannot follow the stale tags; caches are off until Redis answers", exc_info=True)
                 self._distrust()
         return self.trusted
+
+    def _apply_waiting(self, subscription) -> bool:
+        """Apply the announcements already in the socket (no waiting); True if there were any."""
+        heard = False
+        while (message := subscription.get_message(timeout=0)) is not None:
+            self._apply(message["data"].decode())
+            heard = True
+        return heard
+
+    def _apply_up_to_counter(self, subscription) -> None:
+        """Read the counter and wait for every announcement up to it (a burst may still be on its
+        way when the socket was full)."""
+        announced = int(self._redis().get(SEQUENCE_KEY) or 0)
+        self._counter_read_at = time.monotonic()
+        deadline = self._counter_read_at + CATCH_UP_SECONDS
+        while self._applied < announced:
+            message = subscription.get_message(timeout=max(0.0, deadline - time.monotonic()))
+            if message is None:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"announcement {announced} did not arrive")
+                continue
+            self._apply(message["data"].decode())
 
     def _apply(self, message: str) -> None:
         number, _, tags = message.partition(" ")
@@ -206,6 +233,7 @@ class FreshnessBus:
             subscription.subscribe(CHANNEL)
             subscription.get_message(timeout=CATCH_UP_SECONDS)  # the confirmation: from now on, nothing is missed
             self._applied = int(self._redis().get(SEQUENCE_KEY) or 0)
+            self._counter_read_at = time.monotonic()
             self._subscription = subscription
             self._drop_all()
         return self._subscription

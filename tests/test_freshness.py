@@ -3,6 +3,7 @@ process (each with its own Redis subscription) before its next lookup; a broken 
 turns caches off rather than let them serve what may have changed."""
 import pytest
 
+from community import freshness
 from community.freshness import FreshnessBus
 
 
@@ -95,3 +96,51 @@ def test_without_its_subscription_a_process_trusts_no_cache(two_processes, redis
     cache.lookup(1, lambda value: {"user:1"}, lambda: loads.append(1) or "x")
     cache.lookup(1, lambda value: {"user:1"}, lambda: loads.append(1) or "x")
     assert there.trusted and len(loads) == 5  # subscribed again: cached once more
+
+
+class NoRoundTrips:
+    """A Redis client that fails any command: proof that a lookup asked Redis nothing."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"a round trip to Redis: {name}")
+
+
+def test_a_lookup_with_nothing_announced_asks_redis_nothing(two_processes):
+    _, there = two_processes
+    cache = there.cache("sessions", maxsize=10)
+    cache.lookup(1, lambda value: {"user:1"}, lambda: "x")  # the counter was read just now, subscribing
+    client, there._redis_client = there._redis_client, NoRoundTrips()
+    try:
+        assert cache.lookup(1, lambda value: {"user:1"}, lambda: "reloaded") == "x"
+        assert there.trusted
+    finally:
+        there._redis_client = client
+
+
+def quick_to_give_up(monkeypatch):
+    monkeypatch.setattr(freshness, "CATCH_UP_SECONDS", 0.2)
+
+
+def test_a_heard_announcement_makes_a_process_await_every_one_counted(two_processes, redis_server, monkeypatch):
+    """Something in the socket: more may be on the way, so the counter is read and awaited."""
+    quick_to_give_up(monkeypatch)
+    here, there = two_processes
+    cache = there.cache("sessions", maxsize=10)
+    cache.lookup(1, lambda value: {"user:1"}, lambda: "x")
+    here.announce({"user:2"})
+    here._redis().incr(freshness.SEQUENCE_KEY)  # one counted whose message never comes
+    assert cache.lookup(1, lambda value: {"user:1"}, lambda: "from the database") == "from the database"
+    assert not there.trusted and len(cache) == 0
+
+
+def test_a_quiet_subscription_is_checked_against_the_counter_every_second(two_processes, monkeypatch):
+    """A link that died without a word is noticed: the counter is read when a second has passed."""
+    quick_to_give_up(monkeypatch)
+    here, there = two_processes
+    cache = there.cache("sessions", maxsize=10)
+    cache.lookup(1, lambda value: {"user:1"}, lambda: "x")
+    here._redis().incr(freshness.SEQUENCE_KEY)  # counted, never heard of
+    assert cache.lookup(1, lambda value: {"user:1"}, lambda: "reloaded") == "x"  # within the second
+    there._counter_read_at -= freshness.RECHECK_SECONDS
+    assert cache.lookup(1, lambda value: {"user:1"}, lambda: "reloaded") == "reloaded"
+    assert not there.trusted
