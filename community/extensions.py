@@ -1,9 +1,13 @@
 """The Flask extensions, created once and initialised by `create_app`."""
 import contextlib
 import select
+import threading
+import time
 
 import psycopg
+from cachetools import LRUCache
 from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -23,8 +27,40 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 # No X-RateLimit-* or Retry-After on answers within the limits; a 429 says when to retry (web.py).
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+class TokenManager(JWTManager):
+    """flask-jwt-extended, checking each token's signature once per process.
+
+    An app sends the same access token with every request for its 15 minutes: decoding and
+    verifying it again each time was a tenth of a kept list's cost. What a valid signature
+    says never changes, so its claims are kept by the token; only the expiry is looked at
+    again (an expired token takes the full path, which refuses it as usual). Whether the
+    token's session is still live is not kept here: the revocation check runs on every request.
+    """
+
+    def __init__(self, app=None, maxsize: int = 50_000):
+        super().__init__(app)
+        self._verified = LRUCache(maxsize)
+        self._lock = threading.Lock()
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
+        # Keyed by the key it was checked with too: an app of another secret must check it itself.
+        key = (jwt_config.decode_key, encoded_token)
+        if csrf_value is None and not allow_expired:
+            with self._lock:
+                claims = self._verified.get(key)
+            if claims is not None and claims.get("exp", 0) > time.time() - jwt_config.leeway:
+                return dict(claims)
+        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        if csrf_value is None and not allow_expired and isinstance(claims.get("exp"), int | float):
+            with self._lock:
+                self._verified[key] = dict(claims)
+        return claims
+
+
 # Initialised by the entry points that use them: `api` (tokens) and `realtime` (pushes).
-jwt = JWTManager()
+jwt = TokenManager()
 socketio = SocketIO()
 
 __all__ = ["db", "migrate", "csrf", "login_manager", "limiter", "jwt", "socketio"]

@@ -2,10 +2,15 @@
 import base64
 import json
 import re
+import time
+from datetime import timedelta
 
 import pytest
 
-from .conftest import assert_error
+from community.database import db
+from wsgi import create_app
+
+from .conftest import ApiClient, assert_error, settings_for
 
 
 def _b64(data: dict) -> str:
@@ -52,3 +57,24 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(app, people, login
         assert response.status_code == 400, (endpoint, url, response.status_code)
         assert "Reload the page and try again" in response.get_data(as_text=True)
     assert member.get("/").status_code == 200  # and the session is still fine
+
+
+def test_a_token_whose_signature_was_checked_once_is_still_refused_when_it_expires(api, people, app, monkeypatch):
+    """Claims are kept once verified (community.extensions.TokenManager); the expiry is not."""
+    monkeypatch.setitem(app.config, "JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=1))
+    api.login(people.member.email)
+    assert api.get("/api/v1/me").status_code == 200
+    time.sleep(1.2)
+    assert_error(api.get("/api/v1/me"), 401, "token_expired")
+
+
+def test_a_token_kept_by_one_app_is_checked_anew_by_an_app_with_another_secret(api, people, database_url):
+    api.login(people.member.email)
+    assert api.get("/api/v1/me").status_code == 200
+    other = create_app(settings_for(database_url, SECRET_KEY="another-secret-key-long-enough-for-hs256"))
+    try:
+        assert_error(ApiClient(other.test_client()).get("/api/v1/me", token=api.tokens["access_token"]),
+                     401, "token_invalid")
+    finally:
+        with other.app_context():
+            db.engine.dispose()
