@@ -2,9 +2,9 @@
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 # Stable names let Alembic alter and drop constraints the same way on SQLite and PostgreSQL.
@@ -62,9 +62,26 @@ def read_without_transaction() -> None:
     transaction or not, so nothing a reader sees changes; what goes is the BEGIN before the
     first statement and the COMMIT after the last, two of a list request's few round trips. A
     statement that writes anyway commits on its own (such a request must write in one statement).
+    The connection is taken when the first statement runs: a request answered from a cache
+    takes none.
     """
-    if not db.session().in_transaction() and db.session.get_bind().dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    if not db.session().in_transaction():
+        db.session.info[_WITHOUT_TRANSACTION] = True
+
+
+_WITHOUT_TRANSACTION = "without_transaction"  # in a session's info until it has a connection
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _connect_without_transaction(state):
+    session = state.session
+    if session.info.pop(_WITHOUT_TRANSACTION, False) and session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@event.listens_for(Session, "after_begin")
+def _connected(session, transaction, connection):
+    session.info.pop(_WITHOUT_TRANSACTION, None)
 
 
 def refresh_planner_statistics() -> None:

@@ -39,3 +39,21 @@ def test_a_write_still_runs_in_one_transaction(api_as, people, transaction_state
                                                    "body": "for the thread and its first post"})
     assert created.status_code == 201
     assert any(statement == "INSERT" and state == TransactionStatus.INTRANS for statement, state in transaction_states)
+
+
+def test_a_list_answered_from_kept_pages_takes_no_database_connection(app, api_as, people, caches_on):
+    client = api_as(people.member)
+    assert client.get("/api/v1/threads").status_code == 200  # the page is kept now
+    checkouts = []
+
+    def record(*_):
+        checkouts.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "checkout", record)
+    try:
+        assert client.get("/api/v1/threads").status_code == 200
+    finally:
+        event.remove(engine, "checkout", record)
+    assert checkouts == []
