@@ -1,4 +1,5 @@
 """Configuration from environment variables (names fixed by DESIGN.md)."""
+import math
 import os
 import secrets
 from datetime import timedelta
@@ -32,6 +33,20 @@ def _whole_number(name: str, default: int, least: int = 0, most: int | None = No
         meaning = meaning or (f"a whole number of at least {least}" if least else "a whole number (0 or more)")
         raise ConfigurationError(f"{name} must be {meaning}, not {value!r}.")
     return int(value)
+
+
+def _seconds(name: str, default: float) -> float:
+    """A length of time in seconds, more than 0 (`1.5` is fine); unset or blank: `default`."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value) if value.isascii() else math.nan
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {value!r}.")
+    return seconds
 
 
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
@@ -105,7 +120,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         # json: the app's own logs as one JSON object per line (gunicorn.conf.py sets it).
         "LOG_FORMAT": _choice("LOG_FORMAT", ("text", "json"), "text"),
         "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "info").upper(),
-        "REALTIME_SWEEP_SECONDS": float(os.environ.get("REALTIME_SWEEP_SECONDS") or 20),
+        "REALTIME_SWEEP_SECONDS": _seconds("REALTIME_SWEEP_SECONDS", 20),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Uploads (images and PDFs) are larger than any form: their routes raise the limit to this.
         "UPLOAD_MAX_BYTES": _whole_number("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, least=1),
@@ -141,7 +156,7 @@ def from_environment(instance_path: str, overrides: dict | None = None) -> dict:
         "APNS_TOPIC": os.environ.get("APNS_TOPIC") or None,
         "APNS_ENDPOINT": (os.environ.get("APNS_ENDPOINT") or "https://api.push.apple.com").rstrip("/"),
         # Replies wait this long before their push, so a burst in one thread is one push.
-        "PUSH_GROUP_SECONDS": float(os.environ.get("PUSH_GROUP_SECONDS") or 5),
+        "PUSH_GROUP_SECONDS": _seconds("PUSH_GROUP_SECONDS", 5),
         # How long a meeting booked into a slot lasts, and how early both are reminded of it.
         "MEETING_MINUTES": _whole_number("MEETING_MINUTES", 30, least=1),
         "MEETING_REMINDER_MINUTES": _whole_number("MEETING_REMINDER_MINUTES", 15, least=1),

@@ -75,6 +75,19 @@ def test_whole_numbers_in_the_environment_are_checked(monkeypatch, name, default
             create_app()
 
 
+@pytest.mark.parametrize(("name", "default"), [("REALTIME_SWEEP_SECONDS", 20), ("PUSH_GROUP_SECONDS", 5)])
+def test_lengths_of_time_in_the_environment_are_checked(monkeypatch, name, default):
+    monkeypatch.setenv("SECRET_KEY", "n" * 32)
+    monkeypatch.setenv(name, "1.5")
+    assert create_app().config[name] == 1.5
+    monkeypatch.setenv(name, "")
+    assert create_app().config[name] == default
+    for value in ["0", "-2", "soon", "nan", "inf", "²"]:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigurationError, match=fr"{name} must be a number of seconds above 0, not '{value}'"):
+            create_app()
+
+
 def test_the_database_pool_size_is_a_whole_number_of_at_least_1(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "n" * 32)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/db")
