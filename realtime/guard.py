@@ -96,8 +96,9 @@ class RoomGuard:
             db.session.remove()
         for sid in lost:
             manager.basic_leave_room(sid, namespace, room)
-            if sid in connections:
-                connections[sid].rooms.discard(room)
+            connection = connections.get(sid)  # read once: the socket may go in between
+            if connection is not None:
+                connection.rooms.discard(room)
         return lost
 
 
