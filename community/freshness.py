@@ -206,8 +206,7 @@ class FreshnessBus:
     def _apply_up_to_counter(self, subscription) -> None:
         """Read the counter and wait for every announcement up to it (a burst may still be on its
         way when the socket was full)."""
-        announced = int(self._redis().get(SEQUENCE_KEY) or 0)
-        self._counter_read_at = time.monotonic()
+        announced = self._read_counter()
         deadline = self._counter_read_at + CATCH_UP_SECONDS
         while self._applied < announced:
             message = subscription.get_message(timeout=max(0.0, deadline - time.monotonic()))
@@ -216,6 +215,12 @@ class FreshnessBus:
                     raise TimeoutError(f"announcement {announced} did not arrive")
                 continue
             self._apply(message["data"].decode())
+
+    def _read_counter(self) -> int:
+        """The number of the last announcement made, by any process."""
+        announced = int(self._redis().get(SEQUENCE_KEY) or 0)
+        self._counter_read_at = time.monotonic()
+        return announced
 
     def _apply(self, message: str) -> None:
         number, _, tags = message.partition(" ")
@@ -232,8 +237,7 @@ class FreshnessBus:
             subscription = self._redis().pubsub(ignore_subscribe_messages=True)
             subscription.subscribe(CHANNEL)
             subscription.get_message(timeout=CATCH_UP_SECONDS)  # the confirmation: from now on, nothing is missed
-            self._applied = int(self._redis().get(SEQUENCE_KEY) or 0)
-            self._counter_read_at = time.monotonic()
+            self._applied = self._read_counter()
             self._subscription = subscription
             self._drop_all()
         return self._subscription

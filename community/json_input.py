@@ -35,7 +35,6 @@ def _too_deep(text: str | bytes) -> json.JSONDecodeError:
     return json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", document[:100], 0)
 
 
-
 def request_body() -> Any:
     """The request's JSON body, whatever its shape; None for a body that is not JSON (by its
     type or by its bytes)."""
