@@ -46,6 +46,8 @@ def test_a_phone_day_agenda_meeting_calendar_and_near_me(site, browse_as, tmp_pa
     page.get_by_role("button", name="Find").click()
     page.locator("#attendees .attendee", has_text="Bob Okafor").get_by_role("link", name="Ask to meet").click()
     when = page.get_by_label("When")
+    # all_inner_texts does not wait: read the options once the request page shows them.
+    expect(when.locator("option").first).to_be_attached()
     slots = when.locator("option").all_inner_texts()
     assert len(slots) > 2 and slots[0] == "Now, here"
     when.select_option(index=1)
