@@ -3,6 +3,7 @@ admin: no sideways scrolling, a header that stays one line, nothing drawn over a
 an anchor (#post-12 after a reply, an edit, a flag, a notification) that lands below the sticky
 header instead of under it."""
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -93,7 +94,12 @@ def test_an_anchored_post_lands_below_the_sticky_header(browse_as, viewport):
         expect(page.get_by_text("Reply posted.")).to_be_visible()
     anchor = page.evaluate("location.hash")
     assert re.fullmatch(r"#post-\d+", anchor)
-    page.wait_for_function(f"document.querySelector('{anchor}').getBoundingClientRect().top < 400")
+    # Polled from here: wait_for_function's own polling evaluates the expression inside the page,
+    # which the app's CSP (no 'unsafe-eval') refuses whenever the first check is not yet true.
+    deadline = time.monotonic() + 10
+    while page.evaluate(f"document.querySelector('{anchor}').getBoundingClientRect().top") >= 400:
+        assert time.monotonic() < deadline, f"{anchor} was never scrolled to"
+        page.wait_for_timeout(50)
     assert page.evaluate("window.scrollY") > 0, "the page did not scroll: the test proves nothing"
     top = page.evaluate(f"document.querySelector('{anchor}').getBoundingClientRect().top")
     assert top >= page.evaluate(HEADER_BOTTOM), f"{anchor} starts at {top}px, under the header"
